@@ -1,0 +1,69 @@
+"""Vaka's web application: the factory wires configuration, extensions and blueprints."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from app.extensions import csrf, migrate
+from config import DEFAULT_SECRET_KEY, INSTANCE_DIR, Config
+from models import db
+from models.base import configure_sqlite
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class ConfigurationError(RuntimeError):
+    """The app would run unsafely with this configuration."""
+
+
+def create_app(config_class: type = Config, **overrides: object) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    _check_secret_key(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
+    _init_sqlite(app)
+
+    from app import auth, errors, export, i18n, reports, requests, triage
+    from app.cli import register_cli
+
+    i18n.init_app(app)
+    auth.init_app(app)
+    requests.init_app(app)
+    errors.init_app(app)
+    for blueprint in (reports.bp, triage.bp, export.bp, auth.bp):
+        app.register_blueprint(blueprint)
+    register_cli(app)
+    app.context_processor(_display_names)
+    return app
+
+
+def _display_names() -> dict:
+    """Translated names of stored values, for every template."""
+    from app import forms
+    from models import CATEGORIES
+
+    return {"category_names": forms.CATEGORY_NAMES, "status_names": forms.STATUS_NAMES,
+            "area_names": forms.AREA_NAMES, "impact_names": forms.IMPACT_NAMES,
+            "kind_names": forms.KIND_NAMES, "categories": CATEGORIES}
+
+
+def _check_secret_key(app: Flask) -> None:
+    if app.debug or app.testing:
+        return
+    if not app.config.get("SECRET_KEY") or app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        raise ConfigurationError(
+            "SECRET_KEY is missing or the default: set it in the environment "
+            "(make run generates one in instance/secret_key)."
+        )
+
+
+def _init_sqlite(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+

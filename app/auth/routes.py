@@ -1,0 +1,46 @@
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth.forms import LoginForm, LogoutForm
+from app.navigation import safe_next_url
+from app.services.users import authenticate, end_sessions
+from models import Role
+
+bp = Blueprint("auth", __name__)
+
+#: Where each role lands after logging in.
+HOME_BY_ROLE = {
+    Role.COORDINATOR: "triage.queue",
+    Role.RESEARCHER: "export.index",
+}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("Wrong e-mail or password."))
+        else:
+            language = session.get("language")
+            session.clear()  # a fresh session at login: nothing carried over from before
+            if language:
+                session["language"] = language
+            login_user(user)
+            default = HOME_BY_ROLE.get(user.role, "reports.new")
+            return redirect(safe_next_url(form.next.data, default))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    form = LogoutForm()
+    if form.validate_on_submit():
+        end_sessions(current_user)
+        logout_user()
+        session.clear()
+        flash(_("You are logged out."))
+    return redirect(url_for("reports.new"))

@@ -1,0 +1,108 @@
+"""Command-line administration: ``flask --app app users|ml|demo-data``."""
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+
+from app.services import ServiceError
+from app.services.classification import (
+    active_version,
+    reclassify_missing,
+    train_and_activate,
+)
+from app.services.demo import DemoError, load_demo_data
+from app.services.users import create_user
+from models import Role
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+ml_cli = AppGroup("ml", help="Train and apply the report classifier.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.STAFF.value,
+              show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(email: str, role: str, password_stdin: bool) -> None:
+    """Create a user with EMAIL and a role."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(email, password, role)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Created {user.email} ({user.role}).")
+
+
+@ml_cli.command("train")
+def train_command() -> None:
+    """Train on the bundled corpus plus human labels and activate the new version."""
+    click.echo("Training the classifier...")
+    try:
+        version = train_and_activate()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    _describe(version)
+
+
+@ml_cli.command("ensure-model")
+def ensure_model_command() -> None:
+    """Train and activate a model only if no version is active."""
+    version = active_version()
+    if version is not None:
+        click.echo(f"Model version {version.id} is active.")
+        return
+    click.echo("No active model: training one from the bundled corpus...")
+    _describe(train_and_activate())
+
+
+@ml_cli.command("reclassify")
+def reclassify_command() -> None:
+    """Classify every report that has no model prediction yet."""
+    count = reclassify_missing()
+    click.echo(f"Classified {count} report(s).")
+    if active_version() is None:
+        raise click.ClickException("no model version is active; run 'flask ml train' first")
+
+
+def _describe(version) -> None:
+    metrics = version.metrics
+    click.echo(f"Activated model version {version.id}: macro-F1 {metrics['macro_f1']:.3f} "
+               f"({metrics['method']}) on {version.training_summary['examples']} examples.")
+
+
+@click.command("demo-data")
+@with_appcontext
+@click.option("--reports", "report_count", default=300, show_default=True,
+              type=click.IntRange(0, 100_000), help="How many demo reports to create.")
+@click.option("--if-empty", is_flag=True,
+              help="Quietly do nothing when the database already has data.")
+@click.option("--accounts-file", type=click.Path(dir_okay=False),
+              help="Where to write the demo accounts' passwords.")
+def demo_data_command(report_count: int, if_empty: bool, accounts_file: str | None) -> None:
+    """Fill an EMPTY database with demo units, accounts and reports (never in production)."""
+    try:
+        demo = load_demo_data(report_count)
+    except DemoError as error:
+        if if_empty:
+            click.echo(f"Demo data not loaded: {error}.")
+            return
+        raise click.ClickException(str(error)) from error
+    lines = [f"{account.role:<12} {account.email:<28} {account.password}"
+             for account in demo.accounts]
+    if accounts_file:
+        with open(accounts_file, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+    click.echo(f"Created {demo.units} units, {len(demo.accounts)} accounts and "
+               f"{demo.reports} reports ({demo.classified} classified).")
+    click.echo("\n".join(lines))
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(ml_cli)
+    app.cli.add_command(demo_data_command)

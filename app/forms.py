@@ -1,0 +1,71 @@
+"""Pieces shared by the forms of several blueprints."""
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional, ValidationError
+
+from app.services.triage import UNCLASSIFIED, ReportFilters
+from models import Area, Impact, Kind, Status
+
+#: Translated names of the stored enum values, for forms and templates alike.
+KIND_NAMES = {Kind.INCIDENT: _l("Incident"), Kind.FEEDBACK: _l("Feedback")}
+AREA_NAMES = {
+    Area.MEDICATION: _l("Medication"),
+    Area.TEST_RESULTS: _l("Test results"),
+    Area.RECORDS: _l("Records and documentation"),
+    Area.ORDERING: _l("Ordering and referrals"),
+    Area.LOGIN: _l("Login and access"),
+    Area.PRINTING: _l("Printing"),
+    Area.INTEGRATIONS: _l("Integrations"),
+    Area.OTHER: _l("Other"),
+}
+IMPACT_NAMES = {
+    Impact.NONE: _l("None"),
+    Impact.NEAR_MISS: _l("Near miss"),
+    Impact.HARM: _l("Harm"),
+    Impact.UNKNOWN: _l("Unknown"),
+}
+STATUS_NAMES = {
+    Status.NEW: _l("New"),
+    Status.TRIAGED: _l("Triaged"),
+    Status.IN_PROGRESS: _l("In progress"),
+    Status.RESOLVED: _l("Resolved"),
+    Status.CLOSED: _l("Closed"),
+}
+CATEGORY_NAMES = {
+    "safety": _l("Patient safety"),
+    "training": _l("Training"),
+    "functionality": _l("Functionality"),
+    "other": _l("Other"),
+}
+
+
+def choices(names: dict[StrEnum | str, object], blank: str | None = None) -> list[SelectChoice]:
+    """Select choices from a value -> translated name mapping, optionally led by a blank."""
+    leading = [SelectChoice("", blank)] if blank is not None else []
+    return leading + [SelectChoice(str(value), name) for value, name in names.items()]
+
+
+class ReportFilterForm(FlaskForm):
+    """Filters read from the query string; shared by the queue and the export."""
+
+    class Meta:
+        csrf = False  # a GET form: it changes nothing
+
+    category = SelectField(_l("Category"), choices=choices(
+        {**CATEGORY_NAMES, UNCLASSIFIED: _l("Not yet classified")}, blank=_l("All")),
+        default="")
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+    def validate_date_to(self, field: DateField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+    def to_filters(self, **extra: object) -> ReportFilters:
+        return ReportFilters(category=self.category.data or None,
+                             date_from=self.date_from.data, date_to=self.date_to.data, **extra)

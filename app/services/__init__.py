@@ -1,0 +1,13 @@
+"""Use cases: one plain function each, one transaction each.
+
+Services raise `ServiceError` subclasses with a message for the person;
+views turn them into form errors or flashed messages.
+"""
+
+
+class ServiceError(Exception):
+    """A request that cannot be carried out, with a message fit to show."""
+
+
+class NotFound(ServiceError):
+    pass

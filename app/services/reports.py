@@ -1,0 +1,126 @@
+"""Submitting reports and following them up with a receipt code."""
+
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+import ml
+from app.services import NotFound
+from app.services.classification import classify_reports
+from models import Report, Unit, User, db, transaction, utcnow
+
+#: 20 base32 characters: 100 bits from the HMAC.
+RECEIPT_SECRET_CHARS = 20
+_RECEIPT = re.compile(r"^V-?(\d{1,12})-([A-Z2-7]{4}(?:-?[A-Z2-7]{4}){4})$")
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """What the reporter typed, already validated by the form."""
+
+    kind: str
+    text: str
+    occurred_at: datetime
+    unit_id: int
+    area: str
+    impact: str
+    suggestion: str | None
+    submission_token: str
+
+
+@dataclass(frozen=True)
+class Submission:
+    report: Report
+    #: Only for an anonymous report; it is never stored in clear.
+    receipt_code: str | None
+
+
+def token_digest(submission_token: str) -> str:
+    """What is stored of the form's token: enough to spot a retry, not to rebuild a receipt."""
+    return hashlib.sha256(submission_token.encode()).hexdigest()
+
+
+def _receipt_secret(submission_token: str) -> str:
+    """The secret half of a receipt, derived from the form's token and the server key.
+
+    A retried submission (same token) gets the same receipt back, while the
+    database, which holds only a digest of the token, cannot rebuild it.
+    """
+    key = current_app.config["SECRET_KEY"].encode()
+    mac = hmac.new(key, b"receipt:" + submission_token.encode(), hashlib.sha256).digest()
+    secret = base64.b32encode(mac).decode()[:RECEIPT_SECRET_CHARS]
+    return "-".join(secret[i:i + 4] for i in range(0, RECEIPT_SECRET_CHARS, 4))
+
+
+def _receipt_code(report: Report, submission_token: str) -> str:
+    return f"{report.reference}-{_receipt_secret(submission_token)}"
+
+
+def submit_report(draft: ReportDraft, reporter: User | None) -> Submission:
+    """Store a report (once per form token), then try to classify it.
+
+    `reporter` is None for an anonymous report: then no user, no time of day and
+    nothing else that points to a person is stored. The report is committed
+    before classification runs, so a failing classifier loses nothing.
+    """
+    digest = token_digest(draft.submission_token)
+    report = _find_by_digest(digest) or _insert(draft, reporter, digest)
+    if not report.is_classified:
+        classify_reports([report.id])
+    receipt = _receipt_code(report, draft.submission_token) if report.is_anonymous else None
+    return Submission(report=report, receipt_code=receipt)
+
+
+def _find_by_digest(digest: str) -> Report | None:
+    return db.session.scalar(select(Report).where(Report.submission_token == digest))
+
+
+def new_report(draft: ReportDraft, reporter: User | None, submitted: datetime) -> Report:
+    """A Report built from a draft; anonymous ones keep only the date and a receipt hash."""
+    anonymous = reporter is None
+    return Report(
+        kind=draft.kind, text=draft.text, occurred_at=draft.occurred_at,
+        unit_id=draft.unit_id, area=draft.area, impact=draft.impact,
+        suggestion=draft.suggestion or None, language=ml.detect_language(draft.text),
+        reporter_id=None if anonymous else reporter.id,
+        submission_token=token_digest(draft.submission_token),
+        submitted_on=submitted.date(), submitted_at=None if anonymous else submitted,
+        receipt_hash=(generate_password_hash(_receipt_secret(draft.submission_token))
+                      if anonymous else None),
+    )
+
+
+def _insert(draft: ReportDraft, reporter: User | None, digest: str) -> Report:
+    if db.session.get(Unit, draft.unit_id) is None:
+        raise NotFound("unknown unit")
+    report = new_report(draft, reporter, utcnow())
+    try:
+        with transaction():
+            db.session.add(report)
+    except IntegrityError:
+        # A concurrent retry with the same token won the race: show its report.
+        existing = _find_by_digest(digest)
+        if existing is None:
+            raise
+        return existing
+    return report
+
+
+def report_for_receipt(code: str) -> Report:
+    """The anonymous report a receipt code belongs to; NotFound for any wrong code."""
+    match = _RECEIPT.match(code.strip().upper().replace(" ", ""))
+    report = db.session.get(Report, int(match.group(1))) if match else None
+    secret = match.group(2).replace("-", "") if match else ""
+    stored = report.receipt_hash if report is not None and report.is_anonymous else None
+    candidate = "-".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    if not stored or not check_password_hash(stored, candidate):
+        raise NotFound("no report with that receipt code")
+    return report

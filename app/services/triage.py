@@ -1,0 +1,72 @@
+"""The coordination group's queue and review of reports."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.services import NotFound, ServiceError
+from models import CATEGORIES, Report, Status, User, db, transaction
+
+#: Category filter values beyond the three categories.
+OTHER, UNCLASSIFIED = "other", "unclassified"
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """Filters shared by the triage queue and the research export."""
+
+    category: str | None = None
+    status: str | None = None
+    unit_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def filtered_reports(filters: ReportFilters) -> Select:
+    """A SELECT of reports matching `filters` (dates are inclusive submission dates)."""
+    query = select(Report)
+    if filters.category in CATEGORIES:
+        query = query.where(getattr(Report, f"is_{filters.category}").is_(True))
+    elif filters.category == OTHER:
+        query = query.where(and_(*(getattr(Report, f"is_{c}").is_(False) for c in CATEGORIES)))
+    elif filters.category == UNCLASSIFIED:
+        query = query.where(or_(*(getattr(Report, f"is_{c}").is_(None) for c in CATEGORIES)))
+    if filters.status:
+        query = query.where(Report.status == filters.status)
+    if filters.unit_id:
+        query = query.where(Report.unit_id == filters.unit_id)
+    if filters.date_from:
+        query = query.where(Report.submitted_on >= filters.date_from)
+    if filters.date_to:
+        query = query.where(Report.submitted_on < filters.date_to + timedelta(days=1))
+    return query
+
+
+def queue_page(filters: ReportFilters, page: int, per_page: int) -> Pagination:
+    """One page of the queue, newest first."""
+    query = (filtered_reports(filters).options(joinedload(Report.unit))
+             .order_by(Report.submitted_on.desc(), Report.id.desc()))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def get_report(report_id: int) -> Report:
+    report = db.session.get(Report, report_id)
+    if report is None:
+        raise NotFound("no such report")
+    return report
+
+
+def review_report(report_id: int, reviewer: User, categories: set[str], status: str) -> Report:
+    """Store a person's categories beside the model's and move the report's status."""
+    if not categories <= set(CATEGORIES):
+        raise ServiceError("unknown category")
+    if status not in set(Status):
+        raise ServiceError("unknown status")
+    with transaction():
+        report = get_report(report_id)
+        report.apply_review(reviewer.id, categories)
+        report.status = status
+    return report

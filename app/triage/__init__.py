@@ -1,0 +1,5 @@
+"""The coordination group's triage: the queue and each report's detail."""
+
+from app.triage.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,55 @@
+"""Configuration classes, read from the environment.
+
+`create_app` picks `TestingConfig` for tests and `Config` otherwise; every value
+can be overridden with an environment variable of the same name.
+"""
+
+import os
+from pathlib import Path
+from typing import ClassVar
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("VAKA_INSTANCE_DIR", BASE_DIR / "instance"))
+
+#: Placeholder that must never reach production; `create_app` refuses it.
+DEFAULT_SECRET_KEY = "dev-not-secret"
+
+
+def database_url(url: str) -> str:
+    """Point PostgreSQL URLs at psycopg 3, accepting the common short forms."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'vaka.sqlite'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
+    #: Seconds a SQLite writer waits for another writer before giving up.
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "15000"))
+    # A report is at most 10,000 characters (up to 40 kB in UTF-8) plus a suggestion.
+    MAX_CONTENT_LENGTH = 256 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # a long report must not expire while it is typed
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    BABEL_DEFAULT_LOCALE = "sv"
+    LANGUAGES = ("sv", "en")
+    QUEUE_PAGE_SIZE = 25
+    #: Rows fetched per round trip when an export streams.
+    EXPORT_BATCH_SIZE = 1000
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret"
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+    WTF_CSRF_ENABLED = False
+    QUEUE_PAGE_SIZE = 5
+    # Assertions read English; tests of Swedish send Accept-Language.
+    BABEL_DEFAULT_LOCALE = "en"

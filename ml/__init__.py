@@ -1,0 +1,11 @@
+"""Vaka's text intelligence: pure Python and scikit-learn, no Flask, no database.
+
+The public entry points are `Classifier` (train, predict, save, load),
+`load_corpus` and `detect_language`.
+"""
+
+from ml.classifier import CATEGORIES, Classifier, Prediction
+from ml.corpus import Example, load_corpus
+from ml.text import detect_language
+
+__all__ = ["CATEGORIES", "Classifier", "Example", "Prediction", "detect_language", "load_corpus"]

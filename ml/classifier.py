@@ -1,0 +1,190 @@
+"""The multi-label report classifier: one linear model per category.
+
+Features are TF-IDF over stemmed words (with negation marks) and over
+character n-grams, which carry Swedish compounds and typos. Each category has
+its own decision threshold, chosen on cross-validated predictions; safety's
+favours recall, because a missed safety report is the worst error.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import skops.io as sio
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score, fbeta_score, precision_score, recall_score
+from sklearn.model_selection import KFold, cross_val_predict
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import Pipeline
+
+from ml.text import analyze, detect_language, normalize
+
+CATEGORIES = ("safety", "training", "functionality")
+ALGORITHM = "tfidf(words+chars) + one-vs-rest logistic regression"
+DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "char_ngrams": [2, 5], "word_ngrams": [1, 2]}
+#: F-beta used to pick each category's threshold (beta > 1 favours recall).
+THRESHOLD_BETA = {"safety": 2.0, "training": 1.0, "functionality": 1.0}
+_THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.02), 2)
+_ARTIFACT_FORMAT = 1
+_CV_FOLDS = 5
+
+
+class ModelError(Exception):
+    """A model artifact cannot be loaded or used."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    labels: list[str]
+    scores: dict[str, float]
+    language: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"labels": self.labels, "scores": self.scores}
+
+
+@dataclass
+class Classifier:
+    pipeline: Pipeline
+    thresholds: dict[str, float]
+    params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_PARAMS))
+    #: Cross-validated metrics and a summary of the training data.
+    metrics: dict[str, Any] = field(default_factory=dict)
+    training_summary: dict[str, Any] = field(default_factory=dict)
+
+    algorithm = ALGORITHM
+
+    @classmethod
+    def train(cls, texts: list[str], labels: list[list[str]],
+              params: dict[str, Any] | None = None) -> "Classifier":
+        """Fit on labeled texts; thresholds and metrics come from cross-validation."""
+        if len(texts) != len(labels):
+            raise ValueError("texts and labels differ in length")
+        params = {**DEFAULT_PARAMS, **(params or {})}
+        y = label_matrix(labels)
+        _check_trainable(y)
+        features = prepare(texts)
+        folds = KFold(n_splits=_CV_FOLDS, shuffle=True, random_state=0)
+        cv_scores = cross_val_predict(_build_pipeline(params), features, y, cv=folds,
+                                      method="predict_proba")
+        thresholds = {c: _best_threshold(y[:, i], cv_scores[:, i], THRESHOLD_BETA[c])
+                      for i, c in enumerate(CATEGORIES)}
+        pipeline = _build_pipeline(params).fit(features, y)
+        return cls(pipeline=pipeline, thresholds=thresholds, params=params,
+                   metrics=evaluate(y, cv_scores, thresholds),
+                   training_summary=summarize(texts, labels))
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        features = prepare(texts)
+        scores = self.pipeline.predict_proba(features)
+        return [
+            Prediction(
+                labels=[c for i, c in enumerate(CATEGORIES) if row[i] >= self.thresholds[c]],
+                scores={c: round(float(row[i]), 4) for i, c in enumerate(CATEGORIES)},
+                language=language,
+            )
+            for row, language in zip(scores, features[:, 2], strict=True)
+        ]
+
+    def predict_one(self, text: str) -> Prediction:
+        return self.predict([text])[0]
+
+    def to_bytes(self) -> bytes:
+        """Serialise with skops, which loads without running arbitrary code."""
+        return sio.dumps({
+            "format": _ARTIFACT_FORMAT, "pipeline": self.pipeline,
+            "thresholds": self.thresholds, "params": self.params,
+            "metrics": self.metrics, "training_summary": self.training_summary,
+        })
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Classifier":
+        """Load an artifact made by `to_bytes`; refuse anything else."""
+        try:
+            untrusted = sio.get_untrusted_types(data=data)
+            if untrusted:
+                raise ModelError(f"artifact holds types outside scikit-learn: {untrusted}")
+            state = sio.loads(data)
+        except ModelError:
+            raise
+        except Exception as error:  # skops raises many kinds on a broken file
+            raise ModelError(f"cannot read model artifact: {error}") from error
+        if not isinstance(state, dict) or state.get("format") != _ARTIFACT_FORMAT:
+            raise ModelError("not a Vaka model artifact")
+        return cls(pipeline=state["pipeline"], thresholds=state["thresholds"],
+                   params=state["params"], metrics=state["metrics"],
+                   training_summary=state["training_summary"])
+
+
+def prepare(texts: list[str]) -> np.ndarray:
+    """One row per text: analysed words, normalised text, detected language."""
+    rows = []
+    for text in texts:
+        language = detect_language(text)
+        rows.append((analyze(text, language), normalize(text), language))
+    return np.array(rows, dtype=object).reshape(len(rows), 3)
+
+
+def label_matrix(labels: list[list[str]]) -> np.ndarray:
+    unknown = {label for row in labels for label in row} - set(CATEGORIES)
+    if unknown:
+        raise ValueError(f"unknown categories: {sorted(unknown)}")
+    return np.array([[c in row for c in CATEGORIES] for row in labels], dtype=int)
+
+
+def _check_trainable(y: np.ndarray) -> None:
+    if len(y) < 2 * _CV_FOLDS:
+        raise ValueError(f"need at least {2 * _CV_FOLDS} labeled texts to train")
+    for i, category in enumerate(CATEGORIES):
+        positives = int(y[:, i].sum())
+        if positives < _CV_FOLDS or positives > len(y) - _CV_FOLDS:
+            raise ValueError(f"too few examples with and without {category!r} to train")
+
+
+def _build_pipeline(params: dict[str, Any]) -> Pipeline:
+    features = ColumnTransformer([
+        ("words", TfidfVectorizer(token_pattern=r"\S+", lowercase=False,
+                                  ngram_range=tuple(params["word_ngrams"]), sublinear_tf=True,
+                                  min_df=1), 0),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(params["char_ngrams"]),
+                                  sublinear_tf=True, min_df=2), 1),
+    ])
+    model = OneVsRestClassifier(LogisticRegression(C=params["C"], class_weight="balanced",
+                                                   max_iter=2000, solver="liblinear"))
+    return Pipeline([("features", features), ("model", model)])
+
+
+def _best_threshold(truth: np.ndarray, scores: np.ndarray, beta: float) -> float:
+    best = max(_THRESHOLD_GRID,
+               key=lambda t: fbeta_score(truth, scores >= t, beta=beta, zero_division=0))
+    return float(best)
+
+
+def evaluate(y: np.ndarray, scores: np.ndarray, thresholds: dict[str, float]) -> dict[str, Any]:
+    """Precision, recall and F1 per category, and macro F1, for given scores."""
+    per_category = {}
+    for i, category in enumerate(CATEGORIES):
+        predicted = scores[:, i] >= thresholds[category]
+        per_category[category] = {
+            "precision": round(float(precision_score(y[:, i], predicted, zero_division=0)), 4),
+            "recall": round(float(recall_score(y[:, i], predicted, zero_division=0)), 4),
+            "f1": round(float(f1_score(y[:, i], predicted, zero_division=0)), 4),
+            "threshold": thresholds[category],
+        }
+    macro = float(np.mean([m["f1"] for m in per_category.values()]))
+    return {"categories": per_category, "macro_f1": round(macro, 4), "method": "5-fold CV"}
+
+
+def summarize(texts: list[str], labels: list[list[str]]) -> dict[str, Any]:
+    languages: dict[str, int] = {}
+    for text in texts:
+        language = detect_language(text)
+        languages[language] = languages.get(language, 0) + 1
+    return {
+        "examples": len(texts),
+        "per_category": {c: sum(c in row for row in labels) for c in CATEGORIES},
+        "other": sum(not row for row in labels),
+        "languages": languages,
+    }

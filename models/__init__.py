@@ -1,0 +1,21 @@
+"""SQLAlchemy models. Imports neither `app` nor `ml`."""
+
+from models.base import db, transaction, utcnow
+from models.model_version import ModelVersion
+from models.report import (
+    CATEGORIES,
+    Area,
+    Impact,
+    Kind,
+    Label,
+    LabelSource,
+    Report,
+    Status,
+)
+from models.unit import Unit
+from models.user import Role, User
+
+__all__ = [
+    "CATEGORIES", "Area", "Impact", "Kind", "Label", "LabelSource", "ModelVersion",
+    "Report", "Role", "Status", "Unit", "User", "db", "transaction", "utcnow",
+]

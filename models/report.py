@@ -1,0 +1,191 @@
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import db, utcnow
+from models.unit import Unit
+from models.user import User
+
+#: The classifier's categories (see shared/labeling-guide.md); none of them = other.
+CATEGORIES = ("safety", "training", "functionality")
+
+
+class Kind(StrEnum):
+    INCIDENT = "incident"
+    FEEDBACK = "feedback"
+
+
+class Area(StrEnum):
+    MEDICATION = "medication"
+    TEST_RESULTS = "test_results"
+    RECORDS = "records"
+    ORDERING = "ordering"
+    LOGIN = "login"
+    PRINTING = "printing"
+    INTEGRATIONS = "integrations"
+    OTHER = "other"
+
+
+class Impact(StrEnum):
+    NONE = "none"
+    NEAR_MISS = "near_miss"
+    HARM = "harm"
+    UNKNOWN = "unknown"
+
+
+class Status(StrEnum):
+    NEW = "new"
+    TRIAGED = "triaged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class LabelSource(StrEnum):
+    MODEL = "model"
+    HUMAN = "human"
+
+
+def _values(enum: type[StrEnum]) -> str:
+    return ", ".join(f"'{member.value}'" for member in enum)
+
+
+class Report(db.Model):
+    """An incident or a piece of feedback from a member of staff.
+
+    An anonymous report has no reporter and no submission time, only the date.
+    The current categories are kept on the row (for fast filtering) and follow
+    the label history: a human decision wins over the model's.
+    """
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_values(Kind)})", name="kind"),
+        CheckConstraint(f"area IN ({_values(Area)})", name="area"),
+        CheckConstraint(f"impact IN ({_values(Impact)})", name="impact"),
+        CheckConstraint(f"status IN ({_values(Status)})", name="status"),
+        CheckConstraint(
+            "reporter_id IS NOT NULL OR (submitted_at IS NULL AND receipt_hash IS NOT NULL)",
+            name="anonymous_has_receipt_and_no_time",
+        ),
+        Index("ix_report_queue", "submitted_on", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime]
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    area: Mapped[str] = mapped_column(String(30))
+    impact: Mapped[str] = mapped_column(String(20))
+    suggestion: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(5))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    receipt_hash: Mapped[str | None] = mapped_column(String(255))
+    submission_token: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=Status.NEW, index=True)
+    submitted_on: Mapped[date]
+    submitted_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_version.id"))
+    score_safety: Mapped[float | None]
+    score_training: Mapped[float | None]
+    score_functionality: Mapped[float | None]
+    is_safety: Mapped[bool | None]
+    is_training: Mapped[bool | None]
+    is_functionality: Mapped[bool | None]
+    #: True once a person confirmed or corrected the categories.
+    labels_reviewed: Mapped[bool] = mapped_column(default=False)
+
+    unit: Mapped[Unit] = relationship()
+    reporter: Mapped[User | None] = relationship()
+    labels: Mapped[list["Label"]] = relationship(
+        back_populates="report", order_by="Label.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def reference(self) -> str:
+        """The number a reporter quotes when asking about the report."""
+        return f"V-{self.id:06d}"
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.reporter_id is None
+
+    @property
+    def is_classified(self) -> bool:
+        return self.is_safety is not None
+
+    def score(self, category: str) -> float | None:
+        return getattr(self, f"score_{category}")
+
+    def has_category(self, category: str) -> bool | None:
+        return getattr(self, f"is_{category}")
+
+    @property
+    def categories(self) -> list[str]:
+        """The categories that currently hold; empty means other."""
+        return [c for c in CATEGORIES if self.has_category(c)]
+
+    def apply_prediction(self, version_id: int, scores: dict[str, float],
+                         labels: list[str]) -> None:
+        """Record the model's view; it sets the categories unless a person already has."""
+        self.model_version_id = version_id
+        for category in CATEGORIES:
+            setattr(self, f"score_{category}", scores[category])
+            self.labels.append(
+                Label(category=category, value=category in labels, score=scores[category],
+                      source=LabelSource.MODEL, model_version_id=version_id)
+            )
+            if not self.labels_reviewed:
+                setattr(self, f"is_{category}", category in labels)
+
+    def apply_review(self, user_id: int, categories: set[str]) -> None:
+        """Record a person's decision beside the model's; from now on it wins."""
+        now = utcnow()
+        for category in CATEGORIES:
+            value = category in categories
+            self.labels.append(
+                Label(category=category, value=value, source=LabelSource.HUMAN,
+                      user_id=user_id, created_at=now)
+            )
+            setattr(self, f"is_{category}", value)
+        self.labels_reviewed = True
+
+    def __repr__(self) -> str:
+        return f"<Report {self.id} {self.kind}>"
+
+
+class Label(db.Model):
+    """One decision on one category of a report, by the model or by a person.
+
+    Model labels carry no time: for an anonymous report it would reveal when it
+    was submitted. Their model version says when they were made well enough.
+    """
+
+    __table_args__ = (
+        CheckConstraint(f"category IN ({', '.join(repr(c) for c in CATEGORIES)})",
+                        name="category"),
+        CheckConstraint(f"source IN ({_values(LabelSource)})", name="source"),
+        CheckConstraint(
+            "(source = 'model' AND model_version_id IS NOT NULL AND score IS NOT NULL)"
+            " OR (source = 'human' AND user_id IS NOT NULL)",
+            name="source_fields",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"),
+                                           index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    value: Mapped[bool]
+    score: Mapped[float | None]
+    source: Mapped[str] = mapped_column(String(10))
+    model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_version.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime | None]
+
+    report: Mapped[Report] = relationship(back_populates="labels")
+    user: Mapped[User | None] = relationship()
