@@ -32,8 +32,13 @@ run: $(VENV)/installed translations instance/secret_key
 	@echo "Serving on http://127.0.0.1:$(PORT)"
 	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+# The whole suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set.
 test: $(VENV)/installed translations
-	$(PYTHON) -m pytest
+	env -u TEST_DATABASE_URL $(PYTHON) -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "Running the suite again on PostgreSQL"; \
+		$(PYTHON) -m pytest; \
+	fi
 
 lint: $(VENV)/installed
 	$(VENV)/bin/ruff check .

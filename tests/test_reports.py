@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.services.reports import report_for_receipt
 from app.services import NotFound
+from app.services.reports import report_for_receipt
 from models import Label, Report, db
 
 RECEIPT = re.compile(r'class="receipt-code">([^<]+)<')
@@ -178,7 +178,8 @@ def test_named_report_has_no_receipt(app, make_report, make_user, ctx):
     ("kind", "complaint", "Not a valid choice"),
     ("area", "kitchen", "Not a valid choice"),
     ("impact", "catastrophe", "Not a valid choice"),
-    ("submission_token", "", "This field is required"),
+    ("submission_token", "", "The form was incomplete"),
+    ("submission_token", "short", "The form was incomplete"),
 ])
 def test_bad_input_is_rejected_and_keeps_what_was_typed(app, client, make_unit, field, value,
                                                         message):

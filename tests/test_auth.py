@@ -1,0 +1,70 @@
+"""Logging in and out."""
+
+import pytest
+
+from models import User, db
+
+
+def test_login_lands_each_role_on_its_page(client, make_user, login):
+    response = login(make_user("coordinator"))
+    assert response.headers["Location"].endswith("/triage/")
+
+
+def test_wrong_password_is_refused(client, make_user):
+    user = make_user()
+    response = client.post("/login", data={"email": user.email, "password": "wrong password!"})
+    assert response.status_code == 200
+    assert "Wrong e-mail or password" in response.get_data(as_text=True)
+
+
+def test_unknown_email_gets_the_same_message(client):
+    response = client.post("/login", data={"email": "nobody@example.org", "password": "x" * 12})
+    assert "Wrong e-mail or password" in response.get_data(as_text=True)
+
+
+def test_disabled_account_cannot_log_in(client, make_user):
+    user = make_user(active=False)
+    response = client.post("/login", data={"email": user.email, "password": "correct horse "
+                                                                            "battery staple"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("target", "safe"), [
+    ("/export/", True), ("https://evil.example/", False), ("//evil.example/x", False),
+    ("/\\evil.example", False), ("javascript:alert(1)", False),
+])
+def test_next_redirect_stays_on_the_site(client, make_user, target, safe):
+    user = make_user("researcher")
+    response = client.post("/login", data={"email": user.email, "next": target,
+                                           "password": "correct horse battery staple"})
+    location = response.headers["Location"]
+    assert location == target if safe else location.endswith("/export/")
+
+
+def test_logout_ends_the_session_on_the_server(client, app, make_user, login):
+    login(make_user("coordinator"))
+    assert client.get("/triage/").status_code == 200
+    stolen = client.get_cookie("session").value
+    client.post("/logout")
+    assert client.get("/triage/").status_code == 302
+    client.set_cookie("session", stolen)
+    assert client.get("/triage/").status_code == 302
+
+
+def test_disabling_an_account_ends_its_sessions(client, app, make_user, login):
+    user = make_user("coordinator")
+    login(user)
+    with app.app_context():
+        db.session.get(User, user.id).active = False
+        db.session.commit()
+    assert client.get("/triage/").status_code == 302
+
+
+def test_language_switch_and_accept_language(client):
+    assert 'lang="sv"' in client.get("/", headers={"Accept-Language": "sv"}).get_data(
+        as_text=True)
+    page = client.get("/", headers={"Accept-Language": "sv-SE,sv;q=0.9"}).get_data(as_text=True)
+    assert "Skicka rapport" in page or "Skicka" in page
+    client.post("/language/en", data={"next": "/status"})
+    page = client.get("/", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    assert 'lang="en"' in page and "Send report" in page

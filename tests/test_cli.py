@@ -1,0 +1,98 @@
+"""Administration from the shell: users, the classifier and demo data."""
+
+from sqlalchemy import func, select
+
+from models import ModelVersion, Report, User, db
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_create_user_with_password_from_stdin(app, runner):
+    result = runner.invoke(args=["users", "create", "Nurse@Example.org", "--role", "staff",
+                                 "--password-stdin"], input="a long enough password\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert user.email == "nurse@example.org" and user.role == "staff"
+        assert user.check_password("a long enough password")
+
+
+def test_create_user_with_prompted_password(app, runner):
+    result = runner.invoke(args=["users", "create", "c@example.org", "--role", "coordinator"],
+                           input="a long enough password\na long enough password\n")
+    assert result.exit_code == 0, result.output
+    assert count(app, User) == 1
+
+
+def test_create_user_refuses_bad_input(app, runner):
+    short = runner.invoke(args=["users", "create", "a@example.org", "--password-stdin"],
+                          input="short\n")
+    assert short.exit_code != 0 and "at least 12" in short.output
+    role = runner.invoke(args=["users", "create", "a@example.org", "--role", "king",
+                               "--password-stdin"], input="a long enough password\n")
+    assert role.exit_code != 0 and "king" in role.output
+    email = runner.invoke(args=["users", "create", "not-an-email", "--password-stdin"],
+                          input="a long enough password\n")
+    assert email.exit_code != 0
+    runner.invoke(args=["users", "create", "a@example.org", "--password-stdin"],
+                  input="a long enough password\n")
+    again = runner.invoke(args=["users", "create", "A@example.org", "--password-stdin"],
+                          input="a long enough password\n")
+    assert again.exit_code != 0 and "already exists" in again.output
+    assert count(app, User) == 1
+
+
+def test_ml_train_uses_corpus_and_human_labels(app, runner, make_report, make_user):
+    reviewer = make_user("coordinator")
+    report_id = make_report("Kursen i nya journalen var för kort, vi kan inte ordinera.")
+    with app.app_context():
+        db.session.get(Report, report_id).apply_review(reviewer.id, {"training"})
+        db.session.commit()
+    result = runner.invoke(args=["ml", "train"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        version = db.session.scalar(select(ModelVersion).where(ModelVersion.active))
+        assert version.training_summary["human_labeled"] == 1
+        assert version.training_summary["corpus"] >= 300
+        assert version.metrics["macro_f1"] > 0.5
+
+
+def test_ml_train_twice_keeps_one_active_version(app, runner, active_model):
+    assert runner.invoke(args=["ml", "ensure-model"]).output.startswith(
+        f"Model version {active_model} is active")
+    assert runner.invoke(args=["ml", "train"]).exit_code == 0
+    with app.app_context():
+        active = db.session.scalars(select(ModelVersion.id).where(ModelVersion.active)).all()
+        assert len(active) == 1 and active[0] != active_model
+
+
+def test_reclassify_classifies_what_is_missing(app, runner, make_report):
+    ids = [make_report(f"Systemet hängde sig {n} gånger idag") for n in range(3)]
+    failed = runner.invoke(args=["ml", "reclassify"])
+    assert failed.exit_code != 0 and "no model version is active" in failed.output
+    runner.invoke(args=["ml", "ensure-model"])
+    result = runner.invoke(args=["ml", "reclassify"])
+    assert result.exit_code == 0 and "Classified 3 report(s)" in result.output
+    with app.app_context():
+        assert all(db.session.get(Report, i).is_classified for i in ids)
+
+
+def test_demo_data_fills_an_empty_database_once(app, runner, active_model, tmp_path):
+    accounts = tmp_path / "accounts.txt"
+    result = runner.invoke(args=["demo-data", "--reports", "25", "--accounts-file",
+                                 str(accounts)])
+    assert result.exit_code == 0, result.output
+    assert count(app, Report) == 25
+    lines = accounts.read_text().splitlines()
+    assert {line.split()[0] for line in lines} == {"coordinator", "researcher", "admin",
+                                                   "staff"}
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(Report.model_version_id.is_not(None))
+                                 .select_from(Report)) == 25
+    again = runner.invoke(args=["demo-data", "--reports", "5"])
+    assert again.exit_code != 0 and "already has" in again.output
+    quiet = runner.invoke(args=["demo-data", "--if-empty"])
+    assert quiet.exit_code == 0 and count(app, Report) == 25

@@ -1,0 +1,164 @@
+"""The classifier: training, save/load, behaviour in both languages, and the CLI."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ml
+from ml.classifier import ModelError
+from ml.corpus import CorpusError, load_corpus, read_examples
+from ml.text import analyze, detect_language, tokenize
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_corpus_is_large_varied_and_bilingual():
+    examples = load_corpus()
+    assert len(examples) >= 300
+    languages = {e.lang for e in examples}
+    assert {"sv", "en"} <= languages
+    assert sum(not e.labels for e in examples) >= 0.1 * len(examples)
+    assert sum(len(e.labels) >= 2 for e in examples) >= 0.2 * len(examples)
+    assert len({e.text for e in examples}) == len(examples)
+
+
+def test_tokens_keep_abbreviations_doses_and_numbers():
+    assert tokenize("Pat fick 2.5 mg i.v. kl 08:30, covid-19") == [
+        "pat", "fick", "2.5", "mg", "i.v", "kl", "08", "30", "covid-19"]
+
+
+def test_negation_marks_the_following_words():
+    assert "neg_harm" in analyze("No patient was harmed", "en").split()
+    assert "neg_harm" not in analyze("The patient was harmed", "en").split()
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Patienten fick fel dos eftersom provsvaret inte syntes", "sv"),
+    ("systemet hanger sig hela tiden och vi kan inte logga in", "sv"),
+    ("The patient was given the wrong dose because the result was missing", "en"),
+    ("nobody showed us how to print labels", "en"),
+])
+def test_language_detection(text, language):
+    assert detect_language(text) == language
+
+
+def test_save_and_load_round_trip(classifier):
+    texts = ["Fel patient fick läkemedlet", "The screen froze", "Parkeringen är full"]
+    loaded = ml.Classifier.from_bytes(classifier.to_bytes())
+    assert loaded.predict(texts) == classifier.predict(texts)
+    assert loaded.thresholds == classifier.thresholds
+
+
+@pytest.mark.parametrize("data", [b"", b"not a zip", b"PK\x03\x04broken"])
+def test_broken_artifact_is_refused(data):
+    with pytest.raises(ModelError):
+        ml.Classifier.from_bytes(data)
+
+
+def test_training_refuses_too_little_data():
+    with pytest.raises(ValueError, match="at least"):
+        ml.Classifier.train(["a"] * 3, [["safety"]] * 3)
+    with pytest.raises(ValueError, match="unknown categories"):
+        ml.Classifier.train(["a"] * 20, [["parking"]] * 20)
+
+
+def test_cross_validated_metrics_are_recorded(classifier):
+    metrics = classifier.metrics
+    assert set(metrics["categories"]) == set(ml.CATEGORIES)
+    assert metrics["macro_f1"] >= 0.8
+    assert metrics["categories"]["safety"]["recall"] >= 0.9
+
+
+# Behavioural cases: clear reports in both languages, and edits that must not flip them.
+CLEAR_CASES = [
+    ("Patienten fick dubbel dos insulin eftersom ordinationen låg två gånger.", "safety"),
+    ("The lab result for potassium never reached the record and treatment was delayed.",
+     "safety"),
+    ("Vi har inte fått någon utbildning i det nya journalsystemet, ingen superanvändare finns.",
+     "training"),
+    ("Nobody showed us how to use the new ordering screens, the e-learning was far too short.",
+     "training"),
+    ("Systemet kraschar varje gång jag försöker öppna journalen, väldigt långsamt.",
+     "functionality"),
+    ("The system freezes and logs me out every ten minutes, error message every time.",
+     "functionality"),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), CLEAR_CASES)
+def test_clear_cases_get_their_category(classifier, text, category):
+    assert category in classifier.predict_one(text).labels
+
+
+@pytest.mark.parametrize("text", ["Parkeringen vid sjukhuset är alltid full på morgonen.",
+                                  "Thanks to the canteen staff for the lovely cake on Friday."])
+def test_other_gets_no_category(classifier, text):
+    assert classifier.predict_one(text).labels == []
+
+
+@pytest.mark.parametrize(("original", "variant"), [
+    ("Patienten fick fel dos morfin på avdelning 12.", "Patienten fick fel dos morfin på avd 34."),
+    ("Patienten fick fel dos morfin.", "Patienten fick fel dso morfin."),
+    ("Patienten fick fel dos morfin.", "The patient was given the wrong dose of morphine."),
+])
+def test_safety_survives_ward_changes_typos_and_translation(classifier, original, variant):
+    assert "safety" in classifier.predict_one(original).labels
+    assert "safety" in classifier.predict_one(variant).labels
+
+
+def run_ml(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ml", *args], input=stdin, text=True,
+                          capture_output=True, cwd=ROOT, env=env, timeout=300)
+
+
+def test_cli_train_and_classify(tmp_path):
+    data = tmp_path / "small.jsonl"
+    examples = load_corpus()[:200]
+    data.write_text("\n".join(json.dumps({"text": e.text, "labels": e.labels})
+                              for e in examples), encoding="utf-8")
+    model = tmp_path / "model.skops"
+    trained = run_ml("train", "--data", str(data), "--out", str(model))
+    assert trained.returncode == 0, trained.stderr
+    assert json.loads(trained.stdout)["examples"] == 200
+    lines = [{"text": "Systemet kraschade"}, {"text": "Fel dos till fel patient"}]
+    result = run_ml("classify", "--model", str(model),
+                    stdin="\n".join(json.dumps(line) for line in lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    outputs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(outputs) == 2
+    for output in outputs:
+        assert set(output) == {"labels", "scores"}
+        assert set(output["scores"]) == set(ml.CATEGORIES)
+        assert set(output["labels"]) <= set(ml.CATEGORIES)
+
+
+def test_cli_classify_reports_a_bad_line(tmp_path, classifier):
+    model = tmp_path / "model.skops"
+    model.write_bytes(classifier.to_bytes())
+    result = run_ml("classify", "--model", str(model), stdin='{"text": "ok text"}\n{"txt": 1}\n')
+    assert result.returncode == 2
+    assert "line 2" in result.stderr
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_cli_classify_without_model_trains_and_caches_the_default(tmp_path):
+    import os
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    result = run_ml("classify", stdin='{"text": "Systemet hänger sig"}\n', env=env)
+    assert result.returncode == 0, result.stderr
+    assert "functionality" in json.loads(result.stdout)["labels"]
+    assert list((tmp_path / "vaka").glob("default-model-*.skops"))
+
+
+def test_cli_reports_missing_files(tmp_path):
+    result = run_ml("classify", "--model", str(tmp_path / "missing.skops"))
+    assert result.returncode == 2 and "error" in result.stderr
+
+
+def test_bad_corpus_line_is_named():
+    with pytest.raises(CorpusError, match=":2:"):
+        list(read_examples(iter(['{"text": "ok", "labels": []}\n', '{"text": 1}\n'])))

@@ -1,0 +1,128 @@
+"""The coordination group's queue and report detail."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from models import Label, db
+from tests.conftest import days_ago, fetch_report
+
+
+@pytest.fixture
+def coordinator(make_user, login):
+    user = make_user("coordinator")
+    login(user)
+    return user
+
+
+def references(page: str) -> list[str]:
+    return re.findall(r">(V-\d{6})<", page)
+
+
+def test_queue_lists_newest_first_and_paginates(client, make_report, coordinator):
+    ids = [make_report(f"Rapport nummer {n} om systemet", submitted=days_ago(10 - n))
+           for n in range(7)]
+    first = client.get("/triage/").get_data(as_text=True)
+    assert references(first) == [f"V-{i:06d}" for i in reversed(ids)][:5]
+    assert "7 reports" in first
+    second = client.get("/triage/?page=2").get_data(as_text=True)
+    assert references(second) == [f"V-{i:06d}" for i in reversed(ids)][5:]
+
+
+def test_queue_filters_by_category_status_unit_and_dates(client, make_report, coordinator):
+    safety = make_report("Fel dos", is_safety=True, is_training=False, is_functionality=False)
+    other = make_report("Parkeringen", is_safety=False, is_training=False,
+                        is_functionality=False, unit="Akuten")
+    unclassified = make_report("Ännu inte klassad", status="triaged",
+                               submitted=days_ago(30))
+
+    def listed(query: str) -> list[str]:
+        response = client.get(f"/triage/?{query}")
+        assert response.status_code == 200
+        return references(response.get_data(as_text=True))
+
+    assert listed("category=safety") == [f"V-{safety:06d}"]
+    assert listed("category=other") == [f"V-{other:06d}"]
+    assert listed("category=unclassified") == [f"V-{unclassified:06d}"]
+    assert listed("status=triaged") == [f"V-{unclassified:06d}"]
+    day = days_ago(30).date().isoformat()
+    assert listed(f"date_from={day}&date_to={day}") == [f"V-{unclassified:06d}"]
+    page = client.get("/triage/").get_data(as_text=True)
+    akuten = re.search(r'<option value="(\d+)">Akuten</option>', page).group(1)
+    assert listed(f"unit={akuten}") == [f"V-{other:06d}"]
+
+
+@pytest.mark.parametrize("query", ["colour=red", "category=danger", "date_from=2026-13-01",
+                                   "page=0", "page=abc", "unit=999",
+                                   "date_from=2026-05-02&date_to=2026-05-01"])
+def test_bad_filters_are_rejected_with_400(client, make_report, coordinator, query):
+    make_report()
+    assert client.get(f"/triage/?{query}").status_code == 400
+
+
+def test_detail_shows_text_metadata_and_model_scores(app, client, coordinator, make_unit,
+                                                     active_model):
+    unit = make_unit()
+    client.post("/", data={"kind": "incident", "unit_id": str(unit.id), "area": "medication",
+                           "impact": "harm", "occurred_at": "2026-03-01T10:00",
+                           "text": "Patienten fick dubbel dos morfin, ordinationen syntes två "
+                                   "gånger i listan.",
+                           "submission_token": "t" * 30})
+    page = client.get("/triage/reports/1").get_data(as_text=True)
+    assert "dubbel dos morfin" in page
+    assert "Medication" in page and "Harm" in page and "Anonymous" in page
+    assert f"version {active_model}" in page
+    assert "Patient safety" in page
+
+
+def test_review_is_stored_beside_the_model_labels(app, client, coordinator, make_unit,
+                                                  active_model):
+    unit = make_unit()
+    client.post("/", data={"kind": "incident", "unit_id": str(unit.id), "area": "other",
+                           "impact": "none", "occurred_at": "2026-03-01T10:00",
+                           "text": "Ingen har visat oss hur man skriver ut etiketter.",
+                           "submission_token": "u" * 30})
+    response = client.post("/triage/reports/1",
+                           data={"categories": ["training", "functionality"],
+                                 "status": "triaged"})
+    assert response.status_code == 302
+    report = fetch_report(app, 1)
+    assert report.categories == ["training", "functionality"]
+    assert report.labels_reviewed and report.status == "triaged"
+    with app.app_context():
+        labels = db.session.scalars(select(Label).order_by(Label.id)).all()
+        sources = [label.source for label in labels]
+        assert sources == ["model"] * 3 + ["human"] * 3
+        human = {label.category: label.value for label in labels if label.source == "human"}
+        assert human == {"safety": False, "training": True, "functionality": True}
+        assert all(label.user_id == coordinator.id for label in labels[3:])
+
+
+def test_review_with_no_category_means_other(app, client, coordinator, make_report):
+    report_id = make_report(is_safety=True, is_training=False, is_functionality=False)
+    client.post(f"/triage/reports/{report_id}", data={"status": "closed"})
+    report = fetch_report(app, report_id)
+    assert report.categories == [] and report.labels_reviewed and report.status == "closed"
+
+
+def test_a_human_decision_survives_reclassification(app, coordinator, client, make_report,
+                                                    active_model):
+    from app.services.classification import classify_reports
+
+    report_id = make_report("Patienten fick fel dos insulin.")
+    client.post(f"/triage/reports/{report_id}", data={"status": "triaged",
+                                                      "categories": ["training"]})
+    with app.app_context():
+        classify_reports([report_id])
+    report = fetch_report(app, report_id)
+    assert report.categories == ["training"]
+    assert report.score_safety is not None
+
+
+@pytest.mark.parametrize("data", [{"status": "archived"},
+                                  {"status": "new", "categories": ["danger"]}])
+def test_invalid_review_is_rejected(app, client, coordinator, make_report, data):
+    report_id = make_report()
+    assert client.post(f"/triage/reports/{report_id}", data=data).status_code == 400
+    assert not fetch_report(app, report_id).labels_reviewed
