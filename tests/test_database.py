@@ -74,7 +74,7 @@ def test_foreign_keys_are_enforced(app):
                               unit_id=999, area="other", impact="none", reporter_id=None,
                               receipt_hash="h", submission_token="t",
                               submitted_on=func.current_date()))
-        with pytest.raises(Exception, match="(?i)foreign key"):
+        with pytest.raises(Exception, match=r"(?i)foreign key"):
             db.session.commit()
         db.session.rollback()
 
