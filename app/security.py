@@ -33,7 +33,7 @@ def set_security_headers(response: Response) -> Response:
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE}"
     # A static file that was found is public; everything else may be private.
-    if not (request.endpoint == "static"):
+    if not (request.endpoint == "static" and response.status_code < 400):
         response.cache_control.no_store = True  # Keeps any directives a view set.
     return response
 

@@ -37,10 +37,10 @@ def test_logged_in_triage_pages(client, make_user, login, make_report):
 
 def test_csv_export_stays_no_store(client, make_user, login):
     login(make_user("researcher"))
-    response = client.get("/export/reports.csv")
-    assert response.status_code == 200
-    assert_security_headers(response)
-    assert response.headers.getlist("Cache-Control") == ["no-store"]
+    with client.get("/export/reports.csv") as response:  # Closes the streamed body.
+        assert response.status_code == 200
+        assert_security_headers(response)
+        assert response.headers.getlist("Cache-Control") == ["no-store"]
 
 
 def test_hsts_over_https(client):
@@ -58,12 +58,11 @@ def test_no_hsts_over_http(client):
 
 @pytest.mark.parametrize("base_url", ["http://localhost", "https://localhost"])
 def test_static_files_are_cacheable(client, base_url):
-    response = client.get("/static/vaka.css", base_url=base_url)
-    assert response.status_code == 200
-    assert "no-store" not in response.headers.get("Cache-Control", "")
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Content-Security-Policy"] == CSP
-    response.close()
+    with client.get("/static/vaka.css", base_url=base_url) as response:
+        assert response.status_code == 200
+        assert "no-store" not in response.headers.get("Cache-Control", "")
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Content-Security-Policy"] == CSP
 
 
 def test_missing_static_file_is_not_cached(client):
