@@ -64,16 +64,20 @@ def ctx(app):
         yield
 
 
+def persist(app, instance):
+    """Commit a new model instance and return it detached, loaded, for use outside the app."""
+    with app.app_context():
+        db.session.add(instance)
+        db.session.commit()
+        db.session.refresh(instance)
+        db.session.expunge(instance)
+        return instance
+
+
 @pytest.fixture
 def make_unit(app):
     def make(name: str = "Avdelning 12") -> Unit:
-        with app.app_context():
-            unit = Unit(name=name)
-            db.session.add(unit)
-            db.session.commit()
-            db.session.refresh(unit)
-            db.session.expunge(unit)
-            return unit
+        return persist(app, Unit(name=name))
 
     return make
 
@@ -82,15 +86,9 @@ def make_unit(app):
 def make_user(app):
     def make(role: str = "staff", email: str | None = None, password: str = PASSWORD,
              active: bool = True) -> User:
-        with app.app_context():
-            user = User(email=email or f"user{next(_emails)}@example.org", role=role,
-                        active=active)
-            user.set_password(password)
-            db.session.add(user)
-            db.session.commit()
-            db.session.refresh(user)
-            db.session.expunge(user)
-            return user
+        user = User(email=email or f"user{next(_emails)}@example.org", role=role, active=active)
+        user.set_password(password)
+        return persist(app, user)
 
     return make
 
