@@ -1,22 +1,29 @@
-"""Command line: ``python -m ml train|classify``.
+"""Command line: ``python -m ml train|classify|deidentify``.
 
     python -m ml train --data FILE --out PATH
     python -m ml classify [--model PATH] < reports.jsonl > labels.jsonl
+    python -m ml deidentify < reports.jsonl > scrubbed.jsonl
 
 `classify` reads JSON lines ``{"text": ...}`` and writes one line per input,
 in order: ``{"labels": [...], "scores": {...}}``. Other tools depend on this
 interface; keep it stable.
+
+`deidentify` reads the same lines and writes, in order,
+``{"text": <scrubbed>, "found": [[start, end, kind], ...]}`` with offsets into
+the input text (see `ml.pii`).
 """
 
 import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from ml.classifier import Classifier, ModelError
 from ml.corpus import CorpusError, corpus_fingerprint, load_corpus
+from ml.pii import scrub
 
 
 def default_model_path() -> Path:
@@ -64,6 +71,29 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def classify_stream(classifier: Classifier, source: TextIO, out: TextIO) -> int:
     """Classify JSON lines from `source`; a bad line stops with its number on stderr."""
+    return map_text_stream(lambda text: classifier.predict_one(text).as_dict(), source, out)
+
+
+def cmd_deidentify(args: argparse.Namespace) -> int:
+    return deidentify_stream(sys.stdin, sys.stdout)
+
+
+def deidentify_stream(source: TextIO, out: TextIO) -> int:
+    """Scrub JSON lines from `source`; a bad line stops with its number on stderr."""
+    return map_text_stream(_deidentify_one, source, out)
+
+
+def _deidentify_one(text: str) -> dict[str, Any]:
+    scrubbed, findings = scrub(text)
+    return {"text": scrubbed, "found": [[f.start, f.end, f.kind] for f in findings]}
+
+
+def map_text_stream(transform: Callable[[str], Any], source: TextIO, out: TextIO) -> int:
+    """Write ``transform(text)`` as a JSON line for each ``{"text": ...}`` line of `source`.
+
+    Blank lines are skipped. A bad line stops the run: its number goes to stderr
+    and the result is 2 (the lines before it have been written).
+    """
     for number, line in enumerate(source, start=1):
         if not line.strip():
             continue
@@ -74,7 +104,7 @@ def classify_stream(classifier: Classifier, source: TextIO, out: TextIO) -> int:
         except (json.JSONDecodeError, KeyError, TypeError) as error:
             print(f"line {number}: expected {{\"text\": ...}} ({error})", file=sys.stderr)
             return 2
-        out.write(json.dumps(classifier.predict_one(text).as_dict(), ensure_ascii=False))
+        out.write(json.dumps(transform(text), ensure_ascii=False))
         out.write("\n")
     return 0
 
@@ -89,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     classify = commands.add_parser("classify", help="classify JSON lines from stdin")
     classify.add_argument("--model", help="a model file (default: the bundled-corpus model)")
     classify.set_defaults(handler=cmd_classify)
+    deidentify = commands.add_parser(
+        "deidentify", help="mask personal identifiers in JSON lines from stdin")
+    deidentify.set_defaults(handler=cmd_deidentify)
     return parser
 
 
