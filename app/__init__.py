@@ -27,12 +27,12 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
     csrf.init_app(app)
     _init_sqlite(app)
 
-    from app import auth, errors, export, i18n, reports, requests, security, triage
+    from app import auth, errors, export, guards, i18n, reports, security, triage
     from app.cli import register_cli
 
     i18n.init_app(app)
     auth.init_app(app)
-    requests.init_app(app)
+    guards.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     for blueprint in (reports.bp, triage.bp, export.bp, auth.bp):

@@ -14,7 +14,7 @@ from app.services.classification import (
 )
 from app.services.demo import DemoError, load_demo_data
 from app.services.users import create_user
-from models import Role
+from models import ModelVersion, Role
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 ml_cli = AppGroup("ml", help="Train and apply the report classifier.")
@@ -69,7 +69,7 @@ def reclassify_command() -> None:
         raise click.ClickException("no model version is active; run 'flask ml train' first")
 
 
-def _describe(version) -> None:
+def _describe(version: ModelVersion) -> None:
     metrics = version.metrics
     click.echo(f"Activated model version {version.id}: macro-F1 {metrics['macro_f1']:.3f} "
                f"({metrics['method']}) on {version.training_summary['examples']} examples.")

@@ -6,6 +6,8 @@ its own decision threshold, chosen on cross-validated predictions; safety's
 favours recall, because a missed safety report is the worst error.
 """
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,7 +76,7 @@ class Classifier:
         pipeline = _build_pipeline(params).fit(features, y)
         return cls(pipeline=pipeline, thresholds=thresholds, params=params,
                    metrics=evaluate(y, cv_scores, thresholds),
-                   training_summary=summarize(texts, labels))
+                   training_summary=summarize(labels, features[:, 2]))
 
     def predict(self, texts: list[str]) -> list[Prediction]:
         features = prepare(texts)
@@ -177,14 +179,11 @@ def evaluate(y: np.ndarray, scores: np.ndarray, thresholds: dict[str, float]) ->
     return {"categories": per_category, "macro_f1": round(macro, 4), "method": "5-fold CV"}
 
 
-def summarize(texts: list[str], labels: list[list[str]]) -> dict[str, Any]:
-    languages: dict[str, int] = {}
-    for text in texts:
-        language = detect_language(text)
-        languages[language] = languages.get(language, 0) + 1
+def summarize(labels: list[list[str]], languages: Iterable[str]) -> dict[str, Any]:
+    """Counts of the training data: examples, each category, other, each language."""
     return {
-        "examples": len(texts),
+        "examples": len(labels),
         "per_category": {c: sum(c in row for row in labels) for c in CATEGORIES},
         "other": sum(not row for row in labels),
-        "languages": languages,
+        "languages": dict(Counter(languages)),
     }

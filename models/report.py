@@ -48,6 +48,11 @@ class LabelSource(StrEnum):
     HUMAN = "human"
 
 
+def reference_for(report_id: int) -> str:
+    """The number a reporter quotes when asking about a report."""
+    return f"V-{report_id:06d}"
+
+
 def _values(enum: type[StrEnum]) -> str:
     return ", ".join(f"'{member.value}'" for member in enum)
 
@@ -107,8 +112,7 @@ class Report(db.Model):
 
     @property
     def reference(self) -> str:
-        """The number a reporter quotes when asking about the report."""
-        return f"V-{self.id:06d}"
+        return reference_for(self.id)
 
     @property
     def is_anonymous(self) -> bool:

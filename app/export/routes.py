@@ -4,7 +4,7 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 
 from app.auth.access import roles_required
 from app.forms import ReportFilterForm
-from app.requests import reject_unknown_args
+from app.guards import reject_unknown_args
 from app.services.export import csv_chunks, export_rows
 from models import Role
 

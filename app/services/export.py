@@ -8,10 +8,9 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import select
-
 from app.services.triage import ReportFilters, filtered_reports
 from models import CATEGORIES, Report, Unit, db
+from models.report import reference_for
 
 #: Characters that make a spreadsheet treat a cell as a formula or a command.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -38,21 +37,19 @@ def neutralise(value: object) -> str:
 
 def export_rows(filters: ReportFilters, batch_size: int = 1000) -> Iterator[list[str]]:
     """Rows for the export, oldest first, fetched from the database in batches."""
-    report_ids = filtered_reports(filters).with_only_columns(Report.id).scalar_subquery()
-    query = (
-        select(Report.id, Report.kind, Report.submitted_on, Report.occurred_at, Unit.name,
-               Report.area, Report.impact, Report.status, Report.language,
-               Report.model_version_id,
-               *(column for c in CATEGORIES
-                 for column in (getattr(Report, f"score_{c}"), getattr(Report, f"is_{c}"))),
-               Report.labels_reviewed, Report.text, Report.suggestion)
-        .join(Unit, Unit.id == Report.unit_id)
-        .where(Report.id.in_(report_ids))
-        .order_by(Report.id)
-        .execution_options(yield_per=batch_size)
+    columns = (
+        Report.id, Report.kind, Report.submitted_on, Report.occurred_at, Unit.name,
+        Report.area, Report.impact, Report.status, Report.language, Report.model_version_id,
+        *(column for c in CATEGORIES
+          for column in (getattr(Report, f"score_{c}"), getattr(Report, f"is_{c}"))),
+        Report.labels_reviewed, Report.text, Report.suggestion,
     )
+    query = (filtered_reports(filters, *columns)
+             .join(Unit, Unit.id == Report.unit_id)
+             .order_by(Report.id)
+             .execution_options(yield_per=batch_size))
     for row in db.session.execute(query):
-        yield [f"V-{row[0]:06d}", *(neutralise(value) for value in row[1:])]
+        yield [reference_for(row[0]), *(neutralise(value) for value in row[1:])]
 
 
 def csv_chunks(rows: Iterable[list[str]], rows_per_chunk: int = 500) -> Iterator[str]:

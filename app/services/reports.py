@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 import ml
 from app.services import NotFound
 from app.services.classification import classify_reports
-from models import Report, Unit, User, db, transaction, utcnow
+from models import Report, User, db, transaction, utcnow
 
 #: 20 base32 characters: 100 bits from the HMAC.
 RECEIPT_SECRET_CHARS = 20
@@ -56,12 +56,14 @@ def _receipt_secret(submission_token: str) -> str:
     """
     key = current_app.config["SECRET_KEY"].encode()
     mac = hmac.new(key, b"receipt:" + submission_token.encode(), hashlib.sha256).digest()
-    secret = base64.b32encode(mac).decode()[:RECEIPT_SECRET_CHARS]
-    return "-".join(secret[i:i + 4] for i in range(0, RECEIPT_SECRET_CHARS, 4))
+    return base64.b32encode(mac).decode()[:RECEIPT_SECRET_CHARS]
 
 
 def _receipt_code(report: Report, submission_token: str) -> str:
-    return f"{report.reference}-{_receipt_secret(submission_token)}"
+    """The code shown to the reporter: the reference, then the secret in groups of four."""
+    secret = _receipt_secret(submission_token)
+    groups = (secret[i:i + 4] for i in range(0, RECEIPT_SECRET_CHARS, 4))
+    return "-".join([report.reference, *groups])
 
 
 def submit_report(draft: ReportDraft, reporter: User | None) -> Submission:
@@ -99,8 +101,6 @@ def new_report(draft: ReportDraft, reporter: User | None, submitted: datetime) -
 
 
 def _insert(draft: ReportDraft, reporter: User | None, digest: str) -> Report:
-    if db.session.get(Unit, draft.unit_id) is None:
-        raise NotFound("unknown unit")
     report = new_report(draft, reporter, utcnow())
     try:
         with transaction():
@@ -120,7 +120,6 @@ def report_for_receipt(code: str) -> Report:
     report = db.session.get(Report, int(match.group(1))) if match else None
     secret = match.group(2).replace("-", "") if match else ""
     stored = report.receipt_hash if report is not None and report.is_anonymous else None
-    candidate = "-".join(secret[i:i + 4] for i in range(0, len(secret), 4))
-    if not stored or not check_password_hash(stored, candidate):
+    if not stored or not check_password_hash(stored, secret):
         raise NotFound("no report with that receipt code")
     return report

@@ -25,9 +25,12 @@ class ReportFilters:
     date_to: date | None = None
 
 
-def filtered_reports(filters: ReportFilters) -> Select:
-    """A SELECT of reports matching `filters` (dates are inclusive submission dates)."""
-    query = select(Report)
+def filtered_reports(filters: ReportFilters, *columns) -> Select:
+    """A SELECT of reports (or of `columns`) matching `filters`.
+
+    Dates are inclusive submission dates.
+    """
+    query = select(*columns) if columns else select(Report)
     if filters.category in CATEGORIES:
         query = query.where(getattr(Report, f"is_{filters.category}").is_(True))
     elif filters.category == OTHER:

@@ -1,5 +1,7 @@
 """Accounts: creating users and checking passwords."""
 
+from functools import cache
+
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
@@ -7,8 +9,12 @@ from app.services import ServiceError
 from models import Role, User, db, transaction
 
 MIN_PASSWORD_LENGTH = 12
-# Compared against when the e-mail is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the e-mail is unknown, so timing does not reveal accounts."""
+    return generate_password_hash("not a real password")
 
 
 class UserError(ServiceError):
@@ -44,7 +50,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
     user = find_user(email)
     if user is None:
-        User(password_hash=_DUMMY_HASH).check_password(password)
+        User(password_hash=_dummy_hash()).check_password(password)
         return None
     if not user.check_password(password) or not user.active:
         return None

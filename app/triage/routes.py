@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.access import roles_required
-from app.requests import reject_unknown_args
+from app.guards import reject_unknown_args
 from app.services import NotFound
 from app.services.triage import get_report, queue_page, review_report
 from app.services.units import unit_choices
