@@ -8,9 +8,11 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.services import ServiceError
 from app.services.classification import (
+    activate_version,
     active_version,
+    all_versions,
     reclassify_missing,
-    train_and_activate,
+    train_candidate,
 )
 from app.services.demo import DemoError, load_demo_data
 from app.services.users import create_user
@@ -39,14 +41,16 @@ def create_user_command(email: str, role: str, password_stdin: bool) -> None:
 
 
 @ml_cli.command("train")
-def train_command() -> None:
-    """Train on the bundled corpus plus human labels and activate the new version."""
+@click.option("--force", is_flag=True, help="Activate the new version even if it is worse.")
+def train_command(force: bool) -> None:
+    """Train on the corpus plus human labels; activate it unless it is worse than the active."""
     click.echo("Training the classifier...")
     try:
-        version = train_and_activate()
+        outcome = train_candidate(force=force)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
-    _describe(version)
+    _describe(outcome.version)
+    click.echo(outcome.reason)
 
 
 @ml_cli.command("ensure-model")
@@ -57,7 +61,30 @@ def ensure_model_command() -> None:
         click.echo(f"Model version {version.id} is active.")
         return
     click.echo("No active model: training one from the bundled corpus...")
-    _describe(train_and_activate())
+    _describe(train_candidate().version)
+
+
+@ml_cli.command("versions")
+def versions_command() -> None:
+    """List model versions with their cross-validated figures."""
+    for version in all_versions():
+        metrics = version.metrics
+        recall = metrics["categories"]["safety"]["recall"]
+        click.echo(f"{'*' if version.active else ' '} {version.id:>4}  "
+                   f"{version.created_at:%Y-%m-%d %H:%M}  macro-F1 {metrics['macro_f1']:.3f}  "
+                   f"safety recall {recall:.3f}  "
+                   f"examples {version.training_summary['examples']}")
+
+
+@ml_cli.command("activate")
+@click.argument("version_id", type=int)
+def activate_command(version_id: int) -> None:
+    """Make VERSION_ID the active model (for example to roll back)."""
+    try:
+        version = activate_version(version_id)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Model version {version.id} is active.")
 
 
 @ml_cli.command("reclassify")
@@ -71,7 +98,7 @@ def reclassify_command() -> None:
 
 def _describe(version: ModelVersion) -> None:
     metrics = version.metrics
-    click.echo(f"Activated model version {version.id}: macro-F1 {metrics['macro_f1']:.3f} "
+    click.echo(f"Model version {version.id}: macro-F1 {metrics['macro_f1']:.3f} "
                f"({metrics['method']}) on {version.training_summary['examples']} examples.")
 
 

@@ -8,7 +8,7 @@ from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
-from app.services.triage import UNCLASSIFIED, ReportFilters
+from app.services.triage import NEEDS_REVIEW, UNCLASSIFIED, ReportFilters
 from models import Area, Impact, Kind, Status
 
 #: Translated names of the stored enum values, for forms and templates alike.
@@ -57,7 +57,8 @@ class ReportFilterForm(FlaskForm):
         csrf = False  # a GET form: it changes nothing
 
     category = SelectField(_l("Category"), choices=choices(
-        {**CATEGORY_NAMES, UNCLASSIFIED: _l("Not yet classified")}, blank=_l("All")),
+        {**CATEGORY_NAMES, UNCLASSIFIED: _l("Not yet classified"),
+         NEEDS_REVIEW: _l("Needs review")}, blank=_l("All")),
         default="")
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])

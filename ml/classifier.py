@@ -1,9 +1,14 @@
-"""The multi-label report classifier: one linear model per category.
+"""The multi-label report classifier: one calibrated linear model per category.
 
 Features are TF-IDF over stemmed words (with negation marks) and over
-character n-grams, which carry Swedish compounds and typos. Each category has
-its own decision threshold, chosen on cross-validated predictions; safety's
-favours recall, because a missed safety report is the worst error.
+character n-grams, which carry Swedish compounds and typos. Each category's
+logistic regression is calibrated by Platt scaling fitted on cross-validated
+decision values, so a score of 0.8 means about 80% of such reports hold the
+category; the score stays a monotone function of one linear sum, which keeps
+explanations exact (see `ml.explain`). Each category has its own decision
+threshold, chosen on the same cross-validated scores; safety's favours
+recall, because a missed safety report is the worst error. A score within
+`REVIEW_MARGIN` of its threshold marks the prediction as needing review.
 """
 
 from collections import Counter
@@ -29,7 +34,9 @@ DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "char_ngrams": [2, 5], "word_ngrams"
 #: F-beta used to pick each category's threshold (beta > 1 favours recall).
 THRESHOLD_BETA = {"safety": 2.0, "training": 1.0, "functionality": 1.0}
 _THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.02), 2)
-_ARTIFACT_FORMAT = 1
+#: Scores this close to a threshold are uncertain: a person should look.
+REVIEW_MARGIN = 0.15
+_ARTIFACT_FORMAT = 2
 _CV_FOLDS = 5
 
 
@@ -42,15 +49,33 @@ class Prediction:
     labels: list[str]
     scores: dict[str, float]
     language: str
+    needs_review: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"labels": self.labels, "scores": self.scores}
+
+
+@dataclass(frozen=True)
+class Platt:
+    """Maps a decision value d to a probability: 1 / (1 + exp(-(slope * d + intercept)))."""
+
+    slope: float
+    intercept: float
+
+    @classmethod
+    def fit(cls, decisions: np.ndarray, truth: np.ndarray) -> "Platt":
+        model = LogisticRegression(C=1e6).fit(decisions.reshape(-1, 1), truth)
+        return cls(slope=float(model.coef_[0, 0]), intercept=float(model.intercept_[0]))
+
+    def __call__(self, decisions: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(self.slope * decisions + self.intercept)))
 
 
 @dataclass
 class Classifier:
     pipeline: Pipeline
     thresholds: dict[str, float]
+    calibration: dict[str, Platt]
     params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_PARAMS))
     #: Cross-validated metrics and a summary of the training data.
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -69,26 +94,38 @@ class Classifier:
         _check_trainable(y)
         features = prepare(texts)
         folds = KFold(n_splits=_CV_FOLDS, shuffle=True, random_state=0)
-        cv_scores = cross_val_predict(_build_pipeline(params), features, y, cv=folds,
-                                      method="predict_proba")
+        cv_decisions = cross_val_predict(_build_pipeline(params), features, y, cv=folds,
+                                         method="decision_function")
+        calibration = {c: Platt.fit(cv_decisions[:, i], y[:, i])
+                       for i, c in enumerate(CATEGORIES)}
+        cv_scores = _calibrated(cv_decisions, calibration)
         thresholds = {c: _best_threshold(y[:, i], cv_scores[:, i], THRESHOLD_BETA[c])
                       for i, c in enumerate(CATEGORIES)}
         pipeline = _build_pipeline(params).fit(features, y)
-        return cls(pipeline=pipeline, thresholds=thresholds, params=params,
-                   metrics=evaluate(y, cv_scores, thresholds),
+        return cls(pipeline=pipeline, thresholds=thresholds, calibration=calibration,
+                   params=params, metrics=evaluate(y, cv_scores, thresholds),
                    training_summary=summarize(labels, features[:, 2]))
+
+    def scores(self, features: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities, one column per category, for prepared rows."""
+        return _calibrated(self.pipeline.decision_function(features), self.calibration)
 
     def predict(self, texts: list[str]) -> list[Prediction]:
         features = prepare(texts)
-        scores = self.pipeline.predict_proba(features)
-        return [
-            Prediction(
-                labels=[c for i, c in enumerate(CATEGORIES) if row[i] >= self.thresholds[c]],
-                scores={c: round(float(row[i]), 4) for i, c in enumerate(CATEGORIES)},
-                language=language,
-            )
-            for row, language in zip(scores, features[:, 2], strict=True)
-        ]
+        return [self.decide(row, language)
+                for row, language in zip(self.scores(features), features[:, 2], strict=True)]
+
+    def decide(self, row: np.ndarray, language: str) -> Prediction:
+        """The prediction for one row of calibrated scores."""
+        thresholds = [self.thresholds[c] for c in CATEGORIES]
+        return Prediction(
+            labels=[c for c, score, t in zip(CATEGORIES, row, thresholds, strict=True)
+                    if score >= t],
+            scores={c: round(float(score), 4) for c, score in zip(CATEGORIES, row, strict=True)},
+            language=language,
+            needs_review=any(abs(score - t) < REVIEW_MARGIN
+                             for score, t in zip(row, thresholds, strict=True)),
+        )
 
     def predict_one(self, text: str) -> Prediction:
         return self.predict([text])[0]
@@ -98,6 +135,7 @@ class Classifier:
         return sio.dumps({
             "format": _ARTIFACT_FORMAT, "pipeline": self.pipeline,
             "thresholds": self.thresholds, "params": self.params,
+            "calibration": {c: [p.slope, p.intercept] for c, p in self.calibration.items()},
             "metrics": self.metrics, "training_summary": self.training_summary,
         })
 
@@ -115,8 +153,9 @@ class Classifier:
             raise ModelError(f"cannot read model artifact: {error}") from error
         if not isinstance(state, dict) or state.get("format") != _ARTIFACT_FORMAT:
             raise ModelError("not a Vaka model artifact")
+        calibration = {c: Platt(*values) for c, values in state["calibration"].items()}
         return cls(pipeline=state["pipeline"], thresholds=state["thresholds"],
-                   params=state["params"], metrics=state["metrics"],
+                   calibration=calibration, params=state["params"], metrics=state["metrics"],
                    training_summary=state["training_summary"])
 
 
@@ -127,6 +166,10 @@ def prepare(texts: list[str]) -> np.ndarray:
         language = detect_language(text)
         rows.append((analyze(text, language), normalize(text), language))
     return np.array(rows, dtype=object).reshape(len(rows), 3)
+
+
+def _calibrated(decisions: np.ndarray, calibration: dict[str, Platt]) -> np.ndarray:
+    return np.column_stack([calibration[c](decisions[:, i]) for i, c in enumerate(CATEGORIES)])
 
 
 def label_matrix(labels: list[list[str]]) -> np.ndarray:
@@ -177,6 +220,12 @@ def evaluate(y: np.ndarray, scores: np.ndarray, thresholds: dict[str, float]) ->
         }
     macro = float(np.mean([m["f1"] for m in per_category.values()]))
     return {"categories": per_category, "macro_f1": round(macro, 4), "method": "5-fold CV"}
+
+
+def label_f1(truth: list[list[str]], predicted: list[list[str]]) -> float:
+    """Macro-F1 over the three categories for two lists of label sets."""
+    return round(float(f1_score(label_matrix(truth), label_matrix(predicted), average="macro",
+                                zero_division=0)), 4)
 
 
 def summarize(labels: list[list[str]], languages: Iterable[str]) -> dict[str, Any]:

@@ -55,6 +55,11 @@ def tokenize(text: str) -> list[str]:
     return [t.replace("’", "'") for t in _TOKEN.findall(text.lower())]
 
 
+def token_spans(text: str) -> list[tuple[int, int]]:
+    """Where each token of `tokenize` stands in the original text."""
+    return [match.span() for match in _TOKEN.finditer(text.lower())]
+
+
 def detect_language(text: str) -> str:
     """Return "sv" or "en", whichever the text's function words and letters favour."""
     tokens = tokenize(text)
@@ -70,29 +75,33 @@ def _stem(token: str, language: str) -> str:
     return _stemmer(language).stem(token)
 
 
-def analyze(text: str, language: str | None = None) -> str:
-    """The word features of a text as one space-separated string.
+def word_features(text: str, language: str) -> list[tuple[str, int]]:
+    """Each word feature with the index of the token it comes from.
 
-    Returns stems without stop words, plus ``neg_<stem>`` for words in the
-    scope of a negation. The result feeds a plain whitespace tokenizer.
+    Features are stems without stop words, "not" for a negation, and
+    ``neg_<stem>`` for words in the scope of a negation.
     """
-    language = language or detect_language(text)
     stop = _stop_words(language)
-    features: list[str] = []
+    features: list[tuple[str, int]] = []
     negated = 0
-    for token in tokenize(text):
+    for index, token in enumerate(tokenize(text)):
         if token in NEGATIONS:
-            features.append("not")
+            features.append(("not", index))
             negated = NEGATION_SCOPE
             continue
         if token in stop:
             continue
         stem = _stem(token, language)
-        features.append(stem)
+        features.append((stem, index))
         if negated:
-            features.append("neg_" + stem)
+            features.append(("neg_" + stem, index))
             negated -= 1
-    return " ".join(features)
+    return features
+
+
+def analyze(text: str, language: str | None = None) -> str:
+    """The word features of a text as one space-separated string (for a whitespace tokenizer)."""
+    return " ".join(f for f, _ in word_features(text, language or detect_language(text)))
 
 
 def normalize(text: str) -> str:

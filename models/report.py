@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db, utcnow
@@ -103,6 +103,8 @@ class Report(db.Model):
     is_functionality: Mapped[bool | None]
     #: True once a person confirmed or corrected the categories.
     labels_reviewed: Mapped[bool] = mapped_column(default=False)
+    #: The model was unsure about at least one category: a person should look.
+    needs_review: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     unit: Mapped[Unit] = relationship()
     reporter: Mapped[User | None] = relationship()
@@ -134,9 +136,10 @@ class Report(db.Model):
         return [c for c in CATEGORIES if self.has_category(c)]
 
     def apply_prediction(self, version_id: int, scores: dict[str, float],
-                         labels: list[str]) -> None:
+                         labels: list[str], uncertain: bool = False) -> None:
         """Record the model's view; it sets the categories unless a person already has."""
         self.model_version_id = version_id
+        self.needs_review = uncertain and not self.labels_reviewed
         for category in CATEGORIES:
             setattr(self, f"score_{category}", scores[category])
             self.labels.append(
@@ -157,6 +160,7 @@ class Report(db.Model):
             )
             setattr(self, f"is_{category}", value)
         self.labels_reviewed = True
+        self.needs_review = False
 
     def __repr__(self) -> str:
         return f"<Report {self.id} {self.kind}>"

@@ -96,3 +96,61 @@ def test_demo_data_fills_an_empty_database_once(app, runner, active_model, tmp_p
     assert again.exit_code != 0 and "already has" in again.output
     quiet = runner.invoke(args=["demo-data", "--if-empty"])
     assert quiet.exit_code == 0 and count(app, Report) == 25
+
+
+def review_corpus_reports(app, make_report, reviewer, count: int) -> None:
+    """Reports with human labels taken from the corpus, so a good model gets them right."""
+    import ml
+
+    for example in ml.load_corpus()[:count]:
+        report_id = make_report(example.text)
+        with app.app_context():
+            db.session.get(Report, report_id).apply_review(reviewer.id, set(example.labels))
+            db.session.commit()
+
+
+def test_a_worse_candidate_is_not_activated_unless_forced(app, runner, make_report, make_user,
+                                                          active_model, monkeypatch):
+    import random
+
+    from app.services import classification
+
+    review_corpus_reports(app, make_report, make_user("coordinator"), 60)
+    real = classification.training_data
+
+    def scrambled():
+        data = real()
+        labels = data.labels[:]
+        random.Random(1).shuffle(labels)
+        return classification.TrainingData(data.texts, labels, data.corpus_size,
+                                           data.human_labeled, data.held_back)
+
+    monkeypatch.setattr(classification, "training_data", scrambled)
+    kept = runner.invoke(args=["ml", "train"])
+    assert kept.exit_code == 0, kept.output
+    assert "kept the active model" in kept.output and "12 held-back" in kept.output
+    with app.app_context():
+        assert db.session.scalar(select(ModelVersion.id).where(ModelVersion.active)) == (
+            active_model)
+    forced = runner.invoke(args=["ml", "train", "--force"])
+    assert "forced" in forced.output
+    with app.app_context():
+        assert db.session.scalar(select(ModelVersion.id).where(ModelVersion.active)) != (
+            active_model)
+
+
+def test_versions_lists_and_activate_rolls_back(app, runner, active_model, classifier):
+    from app.services.classification import store_version
+
+    with app.app_context():
+        newer = store_version(classifier).id
+    listing = runner.invoke(args=["ml", "versions"]).output.splitlines()
+    assert listing[0].startswith(f"* {newer:>4}") and listing[1].startswith(f"  {active_model:>4}")
+    assert "macro-F1" in listing[0]
+    result = runner.invoke(args=["ml", "activate", str(active_model)])
+    assert result.exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(ModelVersion.id).where(ModelVersion.active)) == (
+            active_model)
+    missing = runner.invoke(args=["ml", "activate", "999"])
+    assert missing.exit_code != 0 and "no model version 999" in missing.output

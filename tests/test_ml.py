@@ -162,3 +162,59 @@ def test_cli_reports_missing_files(tmp_path):
 def test_bad_corpus_line_is_named():
     with pytest.raises(CorpusError, match=":2:"):
         list(read_examples(iter(['{"text": "ok", "labels": []}\n', '{"text": 1}\n'])))
+
+
+@pytest.mark.parametrize("text", [
+    "Systemet var långsamt hela förmiddagen men ingen patient kom till skada.",
+    "No patient was harmed, the screen was just slow all morning.",
+])
+def test_a_negated_risk_does_not_become_safety(classifier, text):
+    prediction = classifier.predict_one(text)
+    assert "safety" not in prediction.labels
+    assert "functionality" in prediction.labels
+
+
+def test_scores_near_a_threshold_need_review(classifier):
+    import numpy as np
+
+    at = [classifier.thresholds[c] for c in ml.CATEGORIES]
+    assert classifier.decide(np.array(at), "sv").needs_review
+    far = [0.0 if t > 0.5 else 1.0 for t in at]
+    assert not classifier.decide(np.array(far), "sv").needs_review
+
+
+def test_calibration_maps_decisions_monotonically(classifier):
+    import numpy as np
+
+    for platt in classifier.calibration.values():
+        probabilities = platt(np.linspace(-5, 5, 11))
+        assert platt.slope > 0
+        assert np.all(np.diff(probabilities) > 0) and 0 < probabilities[0] < probabilities[-1] < 1
+
+
+def test_explanation_adds_up_to_the_linear_score(classifier):
+    import numpy as np
+
+    from ml.classifier import prepare
+    from ml.explain import token_weights
+    from ml.text import token_spans
+
+    text = "Ingen har visat oss hur man ordinerar, patienten fick fel dos och systemet hängde sig."
+    model = classifier.pipeline.named_steps["model"]
+    intercepts = np.array([estimator.intercept_[0] for estimator in model.estimators_])
+    slopes = np.array([classifier.calibration[c].slope for c in ml.CATEGORIES])
+    linear = classifier.pipeline.decision_function(prepare([text]))[0]
+    total = token_weights(classifier, text, token_spans(text)).sum(axis=1)
+    np.testing.assert_allclose(total, (linear - intercepts) * slopes, rtol=1e-6, atol=1e-6)
+
+
+def test_explanation_names_words_of_the_text(classifier):
+    from ml.explain import explain
+
+    text = "Patienten fick fel dos insulin eftersom ordinationen inte syntes."
+    words = explain(classifier, text)
+    assert set(words) == set(ml.CATEGORIES)
+    safety = words["safety"]
+    assert safety and all(text[w.start:w.end] == w.text and w.weight > 0 for w in safety)
+    assert {"dos", "insulin", "ordinationen", "Patienten"} & {w.text for w in safety}
+    assert [w.weight for w in safety] == sorted((w.weight for w in safety), reverse=True)

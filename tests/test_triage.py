@@ -70,7 +70,7 @@ def test_detail_shows_text_metadata_and_model_scores(app, client, coordinator, m
                                    "gånger i listan.",
                            "submission_token": "t" * 30})
     page = client.get("/triage/reports/1").get_data(as_text=True)
-    assert "dubbel dos morfin" in page
+    assert "dubbel dos morfin" in re.sub(r"<[^>]+>", "", page)
     assert "Medication" in page and "Harm" in page and "Anonymous" in page
     assert f"version {active_model}" in page
     assert "Patient safety" in page
@@ -126,3 +126,44 @@ def test_invalid_review_is_rejected(app, client, coordinator, make_report, data)
     report_id = make_report()
     assert client.post(f"/triage/reports/{report_id}", data=data).status_code == 400
     assert not fetch_report(app, report_id).labels_reviewed
+
+
+def submit(client, unit_id: int, text: str, token: str) -> None:
+    client.post("/", data={"kind": "incident", "unit_id": str(unit_id), "area": "other",
+                           "impact": "unknown", "occurred_at": "2026-03-01T10:00",
+                           "text": text, "submission_token": token * 30})
+
+
+def test_detail_marks_the_words_behind_the_categories(client, coordinator, make_unit,
+                                                      active_model):
+    unit = make_unit()
+    submit(client, unit.id, "Patienten fick fel dos insulin, <b>ordinationen</b> saknades.", "a")
+    page = client.get("/triage/reports/1").get_data(as_text=True)
+    marks = re.findall(r'<mark class="(\w+)"[^>]*>([^<]+)</mark>', page)
+    assert ("safety", "insulin") in marks or ("safety", "dos") in marks
+    assert {category for category, _ in marks} <= {"safety", "training", "functionality"}
+    assert "&lt;b&gt;" in page and "<b>ordinationen" not in page
+    assert f"model version {active_model}" in page
+
+
+def test_detail_without_a_model_shows_plain_text(client, coordinator, make_report):
+    report_id = make_report("Systemet hängde sig vid signering.")
+    page = client.get(f"/triage/reports/{report_id}").get_data(as_text=True)
+    assert "<mark" not in page and "Systemet hängde sig vid signering." in page
+
+
+def test_needs_review_filter_and_uncertain_first(client, coordinator, make_report):
+    sure = make_report("Tydlig rapport", submitted=days_ago(1))
+    unsure = make_report("Oklar rapport", submitted=days_ago(5), needs_review=True)
+    assert references(client.get("/triage/?category=needs_review").get_data(as_text=True)) == [
+        f"V-{unsure:06d}"]
+    assert references(client.get("/triage/").get_data(as_text=True)) == [
+        f"V-{sure:06d}", f"V-{unsure:06d}"]
+    assert references(client.get("/triage/?review_first=y").get_data(as_text=True)) == [
+        f"V-{unsure:06d}", f"V-{sure:06d}"]
+
+
+def test_a_review_clears_needs_review(app, client, coordinator, make_report):
+    report_id = make_report(needs_review=True)
+    client.post(f"/triage/reports/{report_id}", data={"status": "triaged"})
+    assert not fetch_report(app, report_id).needs_review

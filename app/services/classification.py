@@ -12,8 +12,10 @@ from flask import current_app
 from sqlalchemy import select, update
 
 import ml
+from app.services import NotFound
 from ml.classifier import ModelError
 from ml.corpus import load_corpus
+from ml.explain import Contribution, explain
 from models import ModelVersion, Report, db, transaction
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,8 @@ def classify_reports(report_ids: list[int]) -> int:
         return 0
     with transaction():
         for report, prediction in zip(reports, predictions, strict=True):
-            report.apply_prediction(version.id, prediction.scores, prediction.labels)
+            report.apply_prediction(version.id, prediction.scores, prediction.labels,
+                                    prediction.needs_review)
     return len(reports)
 
 
@@ -87,43 +90,149 @@ def reclassify_missing(batch_size: int = 500) -> int:
         last_id = ids[-1]
 
 
+#: Every this-many-th human-labeled report (by id) is held back to compare models on.
+HOLD_BACK_EVERY = 5
+#: Fewer held-back reports than this cannot tell two models apart.
+MIN_HELD_BACK = 10
+
+
 @dataclass(frozen=True)
 class TrainingData:
     texts: list[str]
     labels: list[list[str]]
     corpus_size: int
     human_labeled: int
+    #: Human-labeled reports kept out of training, to compare candidate and active model.
+    held_back: list[Report]
 
 
 def training_data() -> TrainingData:
-    """The bundled corpus plus every report whose categories a person decided."""
+    """The bundled corpus plus the human-labeled reports that are not held back."""
     corpus = load_corpus()
-    reviewed = db.session.scalars(select(Report).where(Report.labels_reviewed)).all()
+    reviewed = db.session.scalars(select(Report).where(Report.labels_reviewed)
+                                  .order_by(Report.id)).all()
+    used = [r for r in reviewed if r.id % HOLD_BACK_EVERY]
     return TrainingData(
-        texts=[e.text for e in corpus] + [r.text for r in reviewed],
-        labels=[e.labels for e in corpus] + [r.categories for r in reviewed],
-        corpus_size=len(corpus), human_labeled=len(reviewed),
+        texts=[e.text for e in corpus] + [r.text for r in used],
+        labels=[e.labels for e in corpus] + [r.categories for r in used],
+        corpus_size=len(corpus), human_labeled=len(used),
+        held_back=[r for r in reviewed if not r.id % HOLD_BACK_EVERY],
     )
 
 
-def train_and_activate() -> ModelVersion:
-    """Train on corpus plus human labels and make the result the active version."""
+@dataclass(frozen=True)
+class TrainingOutcome:
+    version: ModelVersion
+    activated: bool
+    #: Why the candidate was or was not activated.
+    reason: str
+
+
+def train_candidate(force: bool = False) -> TrainingOutcome:
+    """Train on corpus plus human labels; activate the result only if it is not worse.
+
+    The candidate and the active model are compared by macro-F1 on the same
+    held-back human-labeled reports. With too few of those there is nothing
+    to compare on, and the candidate is activated.
+    """
     data = training_data()
-    classifier = ml.Classifier.train(data.texts, data.labels)
-    summary = {**classifier.training_summary, "corpus": data.corpus_size,
-               "human_labeled": data.human_labeled}
-    return store_version(classifier, summary)
+    candidate = ml.Classifier.train(data.texts, data.labels)
+    summary = {**candidate.training_summary, "corpus": data.corpus_size,
+               "human_labeled": data.human_labeled, "held_back": len(data.held_back)}
+    comparison = _compare(candidate, data.held_back)
+    if force:
+        activate, reason = True, "forced"
+    elif comparison is None:
+        activate, reason = True, (f"activated: fewer than {MIN_HELD_BACK} held-back "
+                                  "human labels to compare on")
+    else:
+        activate = comparison["candidate"] >= comparison["active"]
+        reason = (f"{'activated' if activate else 'kept the active model'}: macro-F1 on "
+                  f"{len(data.held_back)} held-back reports {comparison['candidate']:.3f} "
+                  f"(candidate) vs {comparison['active']:.3f} (active)")
+    metrics = {**candidate.metrics, "held_back_comparison": comparison}
+    version = store_version(candidate, summary, metrics, activate=activate)
+    return TrainingOutcome(version=version, activated=activate, reason=reason)
 
 
-def store_version(classifier: ml.Classifier, summary: dict | None = None) -> ModelVersion:
-    """Save a trained model as a new version and activate it."""
+def _compare(candidate: ml.Classifier, held_back: list[Report]) -> dict[str, float] | None:
+    active = active_version()
+    if active is None or len(held_back) < MIN_HELD_BACK:
+        return None
+    _, current = active_classifier()
+    texts, truth = [r.text for r in held_back], [r.categories for r in held_back]
+    return {name: ml.label_f1(truth, [p.labels for p in model.predict(texts)])
+            for name, model in (("candidate", candidate), ("active", current))}
+
+
+def store_version(classifier: ml.Classifier, summary: dict | None = None,
+                  metrics: dict | None = None, activate: bool = True) -> ModelVersion:
+    """Save a trained model as a new version, by default the active one."""
     version = ModelVersion(
         algorithm=classifier.algorithm, params=classifier.params,
         training_summary=summary or classifier.training_summary,
-        metrics=classifier.metrics, artifact=classifier.to_bytes(), active=True,
+        metrics=metrics or classifier.metrics, artifact=classifier.to_bytes(), active=False,
     )
     with transaction():
+        db.session.add(version)
+    if activate:
+        activate_version(version.id)
+    return version
+
+
+def all_versions() -> list[ModelVersion]:
+    return list(db.session.scalars(select(ModelVersion).order_by(ModelVersion.id.desc())))
+
+
+def activate_version(version_id: int) -> ModelVersion:
+    """Make a stored version the active one (also to roll back)."""
+    with transaction():
+        version = db.session.get(ModelVersion, version_id)
+        if version is None:
+            raise NotFound(f"no model version {version_id}")
         db.session.execute(update(ModelVersion).where(ModelVersion.active)
                            .values(active=False))
-        db.session.add(version)
+        version.active = True
     return version
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a report's text; `category` is set when it pushed that category up."""
+
+    text: str
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportExplanation:
+    version_id: int
+    #: The report's text in pieces, the words that drove its categories marked.
+    segments: list[Segment]
+    #: Per category, the words that pushed its score up most, strongest first.
+    words: dict[str, list[Contribution]]
+
+
+def explain_report(report: Report) -> ReportExplanation | None:
+    """Why the active model scores the report as it does; None when no model can tell."""
+    try:
+        version, classifier = active_classifier()
+    except ModelError:
+        return None
+    words = explain(classifier, report.text)
+    # Each marked word goes to the category it pushed most.
+    marked: dict[int, tuple[Contribution, str]] = {}
+    for category in report.categories:
+        for word in words[category]:
+            if word.start not in marked or word.weight > marked[word.start][0].weight:
+                marked[word.start] = (word, category)
+    return ReportExplanation(version.id, _segments(report.text, marked), words)
+
+
+def _segments(text: str, marked: dict[int, tuple[Contribution, str]]) -> list[Segment]:
+    segments, position = [], 0
+    for start in sorted(marked):
+        word, category = marked[start]
+        segments += [Segment(text[position:start]), Segment(word.text, category)]
+        position = word.end
+    return [*segments, Segment(text[position:])]

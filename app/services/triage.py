@@ -11,7 +11,7 @@ from app.services import NotFound, ServiceError
 from models import CATEGORIES, Report, Status, User, db, transaction
 
 #: Category filter values beyond the three categories.
-OTHER, UNCLASSIFIED = "other", "unclassified"
+OTHER, UNCLASSIFIED, NEEDS_REVIEW = "other", "unclassified", "needs_review"
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ def filtered_reports(filters: ReportFilters, *columns) -> Select:
         query = query.where(and_(*(getattr(Report, f"is_{c}").is_(False) for c in CATEGORIES)))
     elif filters.category == UNCLASSIFIED:
         query = query.where(or_(*(getattr(Report, f"is_{c}").is_(None) for c in CATEGORIES)))
+    elif filters.category == NEEDS_REVIEW:
+        query = query.where(Report.needs_review.is_(True))
     if filters.status:
         query = query.where(Report.status == filters.status)
     if filters.unit_id:
@@ -48,10 +50,13 @@ def filtered_reports(filters: ReportFilters, *columns) -> Select:
     return query
 
 
-def queue_page(filters: ReportFilters, page: int, per_page: int) -> Pagination:
-    """One page of the queue, newest first."""
-    query = (filtered_reports(filters).options(joinedload(Report.unit))
-             .order_by(Report.submitted_on.desc(), Report.id.desc()))
+def queue_page(filters: ReportFilters, page: int, per_page: int,
+               review_first: bool = False) -> Pagination:
+    """One page of the queue, newest first; optionally the uncertain ones before the rest."""
+    order = [Report.submitted_on.desc(), Report.id.desc()]
+    if review_first:
+        order.insert(0, Report.needs_review.desc())
+    query = filtered_reports(filters).options(joinedload(Report.unit)).order_by(*order)
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
 
 

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SelectMultipleField, SubmitField
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, SubmitField
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -12,6 +12,8 @@ class QueueFilterForm(ReportFilterForm):
     status = SelectField(_l("Status"), choices=choices(STATUS_NAMES, blank=_l("All")),
                          default="")
     unit = SelectField(_l("Unit"), default="")
+    review_first = BooleanField(_l("Uncertain first"),
+                                description=_l("Reports the model was unsure about come first."))
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)], default=1)
 
     def __init__(self, units: list[tuple[int, str]], *args, **kwargs):

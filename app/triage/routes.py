@@ -5,6 +5,7 @@ from flask_login import current_user
 from app.auth.access import roles_required
 from app.guards import reject_unknown_args
 from app.services import NotFound
+from app.services.classification import explain_report
 from app.services.triage import get_report, queue_page, review_report
 from app.services.units import unit_choices
 from app.triage.forms import QueueFilterForm, ReviewForm
@@ -21,7 +22,8 @@ def queue():
     if not form.validate():
         return render_template("triage/queue.html", form=form, page=None), 400
     page = queue_page(form.to_filters(), page=form.page.data or 1,
-                      per_page=current_app.config["QUEUE_PAGE_SIZE"])
+                      per_page=current_app.config["QUEUE_PAGE_SIZE"],
+                      review_first=form.review_first.data)
     return render_template("triage/queue.html", form=form, page=page)
 
 
@@ -38,4 +40,5 @@ def detail(report_id: int):
         flash(_("Your decision on %(reference)s is saved.", reference=report.reference))
         return redirect(url_for("triage.detail", report_id=report_id))
     status_code = 400 if form.errors else 200
-    return render_template("triage/detail.html", report=report, form=form), status_code
+    return render_template("triage/detail.html", report=report, form=form,
+                           explanation=explain_report(report)), status_code
