@@ -21,14 +21,15 @@ import skops.io as sio
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score, fbeta_score, precision_score, recall_score
+from sklearn.metrics import f1_score, fbeta_score
 from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 
+from ml.categories import CATEGORIES
+from ml.metrics import metrics as score_metrics
 from ml.text import analyze, detect_language, normalize
 
-CATEGORIES = ("safety", "training", "functionality")
 ALGORITHM = "tfidf(words+chars) + one-vs-rest logistic regression"
 DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "char_ngrams": [2, 5], "word_ngrams": [1, 2]}
 #: F-beta used to pick each category's threshold (beta > 1 favours recall).
@@ -103,7 +104,8 @@ class Classifier:
                       for i, c in enumerate(CATEGORIES)}
         pipeline = _build_pipeline(params).fit(features, y)
         return cls(pipeline=pipeline, thresholds=thresholds, calibration=calibration,
-                   params=params, metrics=evaluate(y, cv_scores, thresholds),
+                   params=params,
+                   metrics={**score_metrics(y, cv_scores, thresholds), "method": "5-fold CV"},
                    training_summary=summarize(labels, features[:, 2]))
 
     def scores(self, features: np.ndarray) -> np.ndarray:
@@ -205,21 +207,6 @@ def _best_threshold(truth: np.ndarray, scores: np.ndarray, beta: float) -> float
     best = max(_THRESHOLD_GRID,
                key=lambda t: fbeta_score(truth, scores >= t, beta=beta, zero_division=0))
     return float(best)
-
-
-def evaluate(y: np.ndarray, scores: np.ndarray, thresholds: dict[str, float]) -> dict[str, Any]:
-    """Precision, recall and F1 per category, and macro F1, for given scores."""
-    per_category = {}
-    for i, category in enumerate(CATEGORIES):
-        predicted = scores[:, i] >= thresholds[category]
-        per_category[category] = {
-            "precision": round(float(precision_score(y[:, i], predicted, zero_division=0)), 4),
-            "recall": round(float(recall_score(y[:, i], predicted, zero_division=0)), 4),
-            "f1": round(float(f1_score(y[:, i], predicted, zero_division=0)), 4),
-            "threshold": thresholds[category],
-        }
-    macro = float(np.mean([m["f1"] for m in per_category.values()]))
-    return {"categories": per_category, "macro_f1": round(macro, 4), "method": "5-fold CV"}
 
 
 def label_f1(truth: list[list[str]], predicted: list[list[str]]) -> float:

@@ -9,6 +9,7 @@ PAGES = {
     "/triage/reports/{report_id}": {"coordinator"},
     "/export/": {"coordinator", "researcher"},
     "/export/reports.csv": {"coordinator", "researcher"},
+    "/admin/models": {"coordinator", "admin"},
 }
 
 

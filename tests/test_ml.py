@@ -218,3 +218,30 @@ def test_explanation_names_words_of_the_text(classifier):
     assert safety and all(text[w.start:w.end] == w.text and w.weight > 0 for w in safety)
     assert {"dos", "insulin", "ordinationen", "Patienten"} & {w.text for w in safety}
     assert [w.weight for w in safety] == sorted((w.weight for w in safety), reverse=True)
+
+
+def test_models_and_ml_agree_on_the_categories():
+    import models
+
+    assert models.CATEGORIES == ml.CATEGORIES
+
+
+def test_training_stores_calibration_figures(classifier):
+    safety = classifier.metrics["categories"]["safety"]
+    assert 0 <= safety["ece"] < 0.08
+    assert sum(b["count"] for b in safety["reliability"]) == classifier.metrics["n"]
+
+
+def test_cli_classify_explain(tmp_path, classifier):
+    model = tmp_path / "model.skops"
+    model.write_bytes(classifier.to_bytes())
+    text = "Patienten fick fel dos insulin."
+    plain = run_ml("classify", "--model", str(model), stdin=json.dumps({"text": text}) + "\n")
+    assert set(json.loads(plain.stdout)) == {"labels", "scores"}
+    result = run_ml("classify", "--model", str(model), "--explain",
+                    stdin=json.dumps({"text": text}) + "\n")
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert set(output["explanation"]) == set(ml.CATEGORIES)
+    word, start, end, weight = output["explanation"]["safety"][0]
+    assert text[start:end] == word and weight > 0

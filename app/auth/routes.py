@@ -13,6 +13,7 @@ bp = Blueprint("auth", __name__)
 HOME_BY_ROLE = {
     Role.COORDINATOR: "triage.queue",
     Role.RESEARCHER: "export.index",
+    Role.ADMIN: "admin.models",
 }
 
 
