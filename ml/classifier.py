@@ -94,6 +94,9 @@ class Classifier:
         y = label_matrix(labels)
         _check_trainable(y)
         features = prepare(texts)
+        # Each fold fits its own vectorizers too: fitted on all texts, their
+        # vocabulary would include the held-out fold's n-grams, which shrink its
+        # vectors' norms and so bias the calibration.
         folds = KFold(n_splits=_CV_FOLDS, shuffle=True, random_state=0)
         cv_decisions = cross_val_predict(_build_pipeline(params), features, y, cv=folds,
                                          method="decision_function")
@@ -198,8 +201,9 @@ def _build_pipeline(params: dict[str, Any]) -> Pipeline:
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(params["char_ngrams"]),
                                   sublinear_tf=True, min_df=2), 1),
     ])
+    # The dual problem solves faster when there are more features than texts.
     model = OneVsRestClassifier(LogisticRegression(C=params["C"], class_weight="balanced",
-                                                   max_iter=2000, solver="liblinear"))
+                                                   max_iter=2000, solver="liblinear", dual=True))
     return Pipeline([("features", features), ("model", model)])
 
 
