@@ -24,8 +24,11 @@ NEGATIONS = frozenset(
      "didn't", "don't", "doesn't", "wasn't", "weren't", "isn't", "won't", "can't",
      "cannot", "couldn't", "hasn't", "haven't", "hadn't"}
 )
-#: How many words after a negation are marked as negated.
+#: How many words after a negation are marked as negated, at most.
 NEGATION_SCOPE = 3
+#: A negation's scope also ends at punctuation or at a word that turns the sentence.
+SCOPE_ENDERS = frozenset({"but", "however", "although", "though", "men", "dock", "fast"})
+_SCOPE_PUNCTUATION = re.compile(r"[,.;:!?()]")
 
 # Letters and digits, joined by . - / ' inside a token ("i.v.", "covid-19", "2.5", "didn't").
 _TOKEN = re.compile(r"[^\W_]+(?:['’.\-/][^\W_]+)*")
@@ -81,12 +84,18 @@ def word_features(text: str, language: str) -> list[tuple[str, int]]:
     """Each word feature with the index of the token it comes from.
 
     Features are stems without stop words, "not" for a negation, and
-    ``neg_<stem>`` for words in the scope of a negation.
+    ``neg_<stem>`` for words in the scope of a negation, which runs for up to
+    `NEGATION_SCOPE` words and ends at punctuation or at "but"/"men".
     """
     stop = _stop_words(language)
     features: list[tuple[str, int]] = []
     negated = 0
-    for index, token in enumerate(tokenize(text)):
+    previous_end = 0
+    for index, (token, (start, end)) in enumerate(zip(tokenize(text), token_spans(text),
+                                                      strict=True)):
+        if token in SCOPE_ENDERS or _SCOPE_PUNCTUATION.search(text, previous_end, start):
+            negated = 0
+        previous_end = end
         if token in NEGATIONS:
             features.append(("not", index))
             negated = NEGATION_SCOPE

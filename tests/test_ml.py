@@ -245,3 +245,10 @@ def test_cli_classify_explain(tmp_path, classifier):
     assert set(output["explanation"]) == set(ml.CATEGORIES)
     word, start, end, weight = output["explanation"]["safety"][0]
     assert text[start:end] == word and weight > 0
+
+
+def test_negation_scope_ends_at_punctuation_and_but():
+    features = analyze("No patient was harmed, the screen froze", "en").split()
+    assert "neg_harm" in features and "neg_screen" not in features
+    features = analyze("Ingen patient skadades men systemet hängde sig", "sv").split()
+    assert "neg_patient" in features and not any(f.startswith("neg_system") for f in features)
