@@ -1,5 +1,6 @@
 """SQLAlchemy models. Imports neither `app` nor `ml`."""
 
+from models.audit import AuditEvent, AuditLogIsAppendOnly
 from models.base import db, transaction, utcnow
 from models.model_version import ModelVersion
 from models.report import (
@@ -16,6 +17,7 @@ from models.unit import Unit
 from models.user import Role, User
 
 __all__ = [
-    "CATEGORIES", "Area", "Impact", "Kind", "Label", "LabelSource", "ModelVersion",
-    "Report", "Role", "Status", "Unit", "User", "db", "transaction", "utcnow",
+    "CATEGORIES", "Area", "AuditEvent", "AuditLogIsAppendOnly", "Impact", "Kind", "Label",
+    "LabelSource", "ModelVersion", "Report", "Role", "Status", "Unit", "User", "db",
+    "transaction", "utcnow",
 ]

@@ -69,9 +69,17 @@ def transaction() -> Iterator[None]:
     if db.session().in_transaction():
         db.session.commit()
     db.session.connection(execution_options={WRITE_OPTION: True})
+    db.session.info[WRITE_OPTION] = True
     try:
         yield
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+    finally:
+        db.session.info.pop(WRITE_OPTION, None)
+
+
+def in_write_transaction() -> bool:
+    """Whether the code runs inside a `transaction()` block (its writes commit with it)."""
+    return bool(db.session.info.get(WRITE_OPTION))

@@ -10,6 +10,7 @@ PAGES = {
     "/export/": {"coordinator", "researcher"},
     "/export/reports.csv": {"coordinator", "researcher"},
     "/admin/models": {"coordinator", "admin"},
+    "/admin/audit": {"admin"},
 }
 
 

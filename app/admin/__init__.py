@@ -1,4 +1,4 @@
-"""Administration pages: model versions and their evaluation."""
+"""Administration pages: model versions and their evaluation, and the audit log."""
 
 from app.admin.routes import bp
 

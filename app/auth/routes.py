@@ -4,6 +4,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth.forms import LoginForm, LogoutForm
 from app.navigation import safe_next_url
+from app.services.audit import record, record_failed_login
 from app.services.users import authenticate, end_sessions
 from models import Role
 
@@ -23,6 +24,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is None:
+            record_failed_login(form.email.data)
             form.password.errors.append(_("Wrong e-mail or password."))
         else:
             language = session.get("language")
@@ -30,6 +32,7 @@ def login():
             if language:
                 session["language"] = language
             login_user(user)
+            record("login.success", user, "user", user.id)
             default = HOME_BY_ROLE.get(user.role, "reports.new")
             return redirect(safe_next_url(form.next.data, default))
     return render_template("auth/login.html", form=form)
@@ -40,6 +43,7 @@ def login():
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
+        record("logout", current_user, "user", current_user.id)
         end_sessions(current_user)
         logout_user()
         session.clear()

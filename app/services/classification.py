@@ -13,10 +13,11 @@ from sqlalchemy import select, update
 
 import ml
 from app.services import NotFound
+from app.services.audit import record
 from ml.classifier import ModelError
 from ml.corpus import load_corpus
 from ml.explain import Contribution, explain
-from models import ModelVersion, Report, db, transaction
+from models import ModelVersion, Report, User, db, transaction
 
 log = logging.getLogger(__name__)
 
@@ -184,15 +185,17 @@ def all_versions() -> list[ModelVersion]:
     return list(db.session.scalars(select(ModelVersion).order_by(ModelVersion.id.desc())))
 
 
-def activate_version(version_id: int) -> ModelVersion:
-    """Make a stored version the active one (also to roll back)."""
+def activate_version(version_id: int, actor: User | None = None) -> ModelVersion:
+    """Make a stored version the active one (also to roll back); `actor` None is the system."""
     with transaction():
         version = db.session.get(ModelVersion, version_id)
         if version is None:
             raise NotFound(f"no model version {version_id}")
+        previous = db.session.scalar(select(ModelVersion.id).where(ModelVersion.active))
         db.session.execute(update(ModelVersion).where(ModelVersion.active)
                            .values(active=False))
         version.active = True
+        record("model.activate", actor, "model_version", version_id, previous=previous)
     return version
 
 

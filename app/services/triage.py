@@ -8,6 +8,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.services import NotFound, ServiceError
+from app.services.audit import record
 from models import CATEGORIES, Report, Status, User, db, transaction
 
 #: Category filter values beyond the three categories.
@@ -77,4 +78,6 @@ def review_report(report_id: int, reviewer: User, categories: set[str], status: 
         report = get_report(report_id)
         report.apply_review(reviewer.id, categories)
         report.status = status
+        record("report.review", reviewer, "report", report_id,
+               categories=categories, status=status)
     return report

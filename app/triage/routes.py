@@ -5,6 +5,7 @@ from flask_login import current_user
 from app.auth.access import roles_required
 from app.guards import reject_unknown_args
 from app.services import NotFound
+from app.services.audit import record
 from app.services.classification import explain_report
 from app.services.triage import get_report, queue_page, review_report
 from app.services.units import unit_choices
@@ -40,5 +41,6 @@ def detail(report_id: int):
         flash(_("Your decision on %(reference)s is saved.", reference=report.reference))
         return redirect(url_for("triage.detail", report_id=report_id))
     status_code = 400 if form.errors else 200
+    record("report.view", current_user, "report", report_id)
     return render_template("triage/detail.html", report=report, form=form,
                            explanation=explain_report(report)), status_code

@@ -1,0 +1,101 @@
+"""The audit log: recording who viewed, changed or exported what, and searching it.
+
+`record` joins the caller's transaction when there is one, so an event commits
+together with the change it describes (or not at all); otherwise (views,
+exports, logins) it writes the event in a short transaction of its own.
+Anonymous report submissions are never recorded.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import has_request_context
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import select
+
+from app.services.users import find_user
+from models import AuditEvent, User, db, transaction
+from models.audit import ANONYMOUS, SYSTEM
+from models.base import in_write_transaction
+
+#: Every action the application records.
+ACTIONS = ("login.success", "login.failure", "logout", "report.view", "report.review",
+           "export.csv", "model.activate")
+#: What a failed login records instead of an e-mail address that has no account
+#: (it may be a password typed into the wrong field).
+UNKNOWN_ACCOUNT = "unknown account"
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly form of a detail value."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def record(action: str, actor: User | None = None, object_type: str | None = None,
+           object_id: object = None, **details: Any) -> AuditEvent:
+    """Record that `actor` did `action` to an object; details are a few small values.
+
+    Without an actor the event is the system's (command line) or, during a
+    web request, an anonymous visitor's.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    if actor is not None:
+        actor_id, label = actor.id, actor.email
+    else:
+        actor_id, label = None, ANONYMOUS if has_request_context() else SYSTEM
+    event = AuditEvent(actor_id=actor_id, actor_label=label, action=action,
+                       object_type=object_type,
+                       object_id=None if object_id is None else str(object_id),
+                       details={name: _plain(value) for name, value in details.items()})
+    if in_write_transaction():
+        db.session.add(event)
+    else:
+        with transaction():
+            db.session.add(event)
+    return event
+
+
+def record_failed_login(email: str) -> AuditEvent:
+    """A failed login, naming the account only when the e-mail belongs to one."""
+    user = find_user(email)
+    if user is None:
+        return record("login.failure", email=UNKNOWN_ACCOUNT)
+    return record("login.failure", object_type="user", object_id=user.id, email=user.email)
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    action: str | None = None
+    actor: str | None = None
+    object_id: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def audit_page(filters: AuditFilters, page: int, per_page: int) -> Pagination:
+    """One page of events matching `filters`, newest first. Dates are inclusive."""
+    query = select(AuditEvent)
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.actor:
+        query = query.where(AuditEvent.actor_label.icontains(filters.actor, autoescape=True))
+    if filters.object_id:
+        query = query.where(AuditEvent.object_id == filters.object_id)
+    if filters.date_from:
+        query = query.where(AuditEvent.at >= datetime.combine(filters.date_from,
+                                                               datetime.min.time()))
+    if filters.date_to:
+        query = query.where(AuditEvent.at < datetime.combine(
+            filters.date_to + timedelta(days=1), datetime.min.time()))
+    query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
