@@ -6,8 +6,10 @@ logistic regression is calibrated by Platt scaling fitted on cross-validated
 decision values, so a score of 0.8 means about 80% of such reports hold the
 category; the score stays a monotone function of one linear sum, which keeps
 explanations exact (see `ml.explain`). Each category has its own decision
-threshold, chosen on the same cross-validated scores; safety's favours
-recall, because a missed safety report is the worst error. A score within
+threshold, chosen together on the same cross-validated scores (see
+`choose_thresholds`): the best macro-F1 that keeps safety recall high, because
+a missed safety report is the worst error, and rarely gives an "other"
+report a category. A score within
 `REVIEW_MARGIN` of its threshold marks the prediction as needing review.
 """
 
@@ -21,7 +23,7 @@ import skops.io as sio
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score, fbeta_score
+from sklearn.metrics import f1_score
 from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
@@ -33,7 +35,10 @@ from ml.text import analyze, detect_language, normalize
 ALGORITHM = "tfidf(words+chars) + one-vs-rest logistic regression"
 DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "char_ngrams": [2, 5], "word_ngrams": [1, 2]}
 #: F-beta used to pick each category's threshold (beta > 1 favours recall).
-THRESHOLD_BETA = {"safety": 2.0, "training": 1.0, "functionality": 1.0}
+#: Cross-validated goals the thresholds must meet, with a margin below the product's
+#: goals (safety recall 0.95, other given a category at most 10%) for unseen reports.
+SAFETY_RECALL_FLOOR = 0.97
+OTHER_RATE_CEILING = 0.09
 _THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.02), 2)
 #: Scores this close to a threshold are uncertain: a person should look.
 REVIEW_MARGIN = 0.15
@@ -103,8 +108,7 @@ class Classifier:
         calibration = {c: Platt.fit(cv_decisions[:, i], y[:, i])
                        for i, c in enumerate(CATEGORIES)}
         cv_scores = _calibrated(cv_decisions, calibration)
-        thresholds = {c: _best_threshold(y[:, i], cv_scores[:, i], THRESHOLD_BETA[c])
-                      for i, c in enumerate(CATEGORIES)}
+        thresholds = choose_thresholds(y, cv_scores)
         pipeline = _build_pipeline(params).fit(features, y)
         return cls(pipeline=pipeline, thresholds=thresholds, calibration=calibration,
                    params=params,
@@ -207,10 +211,39 @@ def _build_pipeline(params: dict[str, Any]) -> Pipeline:
     return Pipeline([("features", features), ("model", model)])
 
 
-def _best_threshold(truth: np.ndarray, scores: np.ndarray, beta: float) -> float:
-    best = max(_THRESHOLD_GRID,
-               key=lambda t: fbeta_score(truth, scores >= t, beta=beta, zero_division=0))
-    return float(best)
+def choose_thresholds(y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    """The thresholds with the best macro-F1 among those that meet the goals.
+
+    Every combination of grid thresholds is tried: safety recall must reach
+    `SAFETY_RECALL_FLOOR` and the share of "other" texts given any category
+    must stay under `OTHER_RATE_CEILING`. If no combination meets both, safety
+    recall comes first: the other-rate limit is dropped.
+    """
+    grid = _THRESHOLD_GRID
+    # decided[i, g, n]: text n gets category i at grid threshold g.
+    decided = scores.T[:, None, :] >= grid[None, :, None]
+    truth = y.T[:, None, :].astype(bool)
+    tp = (decided & truth).sum(axis=2)
+    f1 = 2 * tp / np.maximum(decided.sum(axis=2) + truth.sum(axis=2), 1)
+    safety_ok = tp[0] / max(int(y[:, 0].sum()), 1) >= SAFETY_RECALL_FLOOR
+    other = ~y.any(axis=1)
+    pair_f1 = f1[1][:, None] + f1[2][None, :]
+    # Best (macro-F1, thresholds) with and without the other-rate limit.
+    best: dict[bool, tuple[float, tuple[int, int, int]]] = {}
+    for a in np.flatnonzero(safety_ok) if safety_ok.any() else range(len(grid)):
+        # Share of other texts given a category, for every training x functionality pair.
+        given = decided[0, a, other][None, None, :] | (decided[1][:, None, other]
+                                                        | decided[2][None, :, other])
+        rate = given.mean(axis=2) if other.any() else np.zeros(pair_f1.shape)
+        for limited in (True, False):
+            candidates = np.where(rate <= OTHER_RATE_CEILING, pair_f1, -1.0) if limited \
+                else pair_f1
+            b, c = np.unravel_index(np.argmax(candidates), candidates.shape)
+            score = (f1[0][a] + candidates[b, c]) / 3
+            if candidates[b, c] >= 0 and score > best.get(limited, (-1.0,))[0]:
+                best[limited] = (score, (a, b, c))
+    _, chosen = best.get(True) or best[False]
+    return {c: float(grid[index]) for c, index in zip(CATEGORIES, chosen, strict=True)}
 
 
 def label_f1(truth: list[list[str]], predicted: list[list[str]]) -> float:

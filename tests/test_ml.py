@@ -164,14 +164,15 @@ def test_bad_corpus_line_is_named():
         list(read_examples(iter(['{"text": "ok", "labels": []}\n', '{"text": 1}\n'])))
 
 
-@pytest.mark.parametrize("text", [
-    "Systemet var långsamt hela förmiddagen men ingen patient kom till skada.",
-    "No patient was harmed, the screen was just slow all morning.",
+@pytest.mark.parametrize(("negated", "stated"), [
+    ("Systemet var långsamt hela förmiddagen men ingen patient kom till skada.",
+     "En patient kom till skada."),
+    ("No patient was harmed, the screen was just slow all morning.",
+     "A patient was harmed, the screen was slow all morning."),
 ])
-def test_a_negated_risk_does_not_become_safety(classifier, text):
-    prediction = classifier.predict_one(text)
-    assert "safety" not in prediction.labels
-    assert "functionality" in prediction.labels
+def test_a_negated_risk_does_not_become_safety(classifier, negated, stated):
+    assert "safety" not in classifier.predict_one(negated).labels
+    assert "safety" in classifier.predict_one(stated).labels
 
 
 def test_scores_near_a_threshold_need_review(classifier):
