@@ -44,6 +44,9 @@ _THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.02), 2)
 REVIEW_MARGIN = 0.15
 _ARTIFACT_FORMAT = 2
 _CV_FOLDS = 5
+#: From this many texts on, 3 folds give thresholds and calibration as stable as 5 do
+#: on the corpus, at two thirds of the training time.
+_LARGE_TRAINING_SET, _LARGE_CV_FOLDS = 20_000, 3
 
 
 class ModelError(Exception):
@@ -102,7 +105,8 @@ class Classifier:
         # Each fold fits its own vectorizers too: fitted on all texts, their
         # vocabulary would include the held-out fold's n-grams, which shrink its
         # vectors' norms and so bias the calibration.
-        folds = KFold(n_splits=_CV_FOLDS, shuffle=True, random_state=0)
+        n_folds = _LARGE_CV_FOLDS if len(texts) >= _LARGE_TRAINING_SET else _CV_FOLDS
+        folds = KFold(n_splits=n_folds, shuffle=True, random_state=0)
         cv_decisions = cross_val_predict(_build_pipeline(params), features, y, cv=folds,
                                          method="decision_function")
         calibration = {c: Platt.fit(cv_decisions[:, i], y[:, i])
@@ -112,7 +116,8 @@ class Classifier:
         pipeline = _build_pipeline(params).fit(features, y)
         return cls(pipeline=pipeline, thresholds=thresholds, calibration=calibration,
                    params=params,
-                   metrics={**score_metrics(y, cv_scores, thresholds), "method": "5-fold CV"},
+                   metrics={**score_metrics(y, cv_scores, thresholds),
+                            "method": f"{n_folds}-fold CV"},
                    training_summary=summarize(labels, features[:, 2]))
 
     def scores(self, features: np.ndarray) -> np.ndarray:
