@@ -218,7 +218,7 @@ def report(f: dict[str, Any]) -> str:
         f"(goal < {GOAL_TRAIN_S:.0f} s) {verdict(f['train_s'] < GOAL_TRAIN_S)}",
         f"baseline training time, {f['train_size']:,} reports: {f['baseline_train_s']:.1f} s",
         f"training time ratio full/baseline: {f['train_ratio']:.1f} "
-        "(no goal; the full train is 5 CV fits, 3 from 20,000 texts, + 1 final fit; the baseline 1 fit)",
+        "(no goal; the full train is 3 or 5 CV fits + 1 final fit; the baseline 1 fit)",
         f"peak traced memory, classify {f['batch']:,}: {f['classify_peak_mib']:.0f} MiB",
         f"peak traced memory, training {f['train_size']:,}: {f['train_peak_mib']:.0f} MiB",
         f"peak RSS of the process (ru_maxrss): {f['max_rss_mib']:.0f} MiB",
