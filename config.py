@@ -41,6 +41,19 @@ class Config:
     BABEL_DEFAULT_LOCALE = "sv"
     LANGUAGES = ("sv", "en")
     QUEUE_PAGE_SIZE = 25
+    #: Rate-limit counters: Redis when REDIS_URL is set (shared by all app instances),
+    #: else this process's memory (each worker then counts on its own).
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS",
+                                             "20 per minute;100 per hour")
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT",
+                                             "5 per minute;30 per hour")
+    RECEIPT_LIMIT_PER_ADDRESS = os.environ.get("RECEIPT_LIMIT_PER_ADDRESS",
+                                               "10 per minute;60 per hour")
+    #: How many reverse proxies in front of the app may set X-Forwarded-For (0: none,
+    #: the header is ignored and the connecting address counts).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     #: Rows fetched per round trip when an export streams.
     EXPORT_BATCH_SIZE = 1000
 
@@ -51,5 +64,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     WTF_CSRF_ENABLED = False
     QUEUE_PAGE_SIZE = 5
+    RATELIMIT_ENABLED = False  # tests of throttling turn it on
+    RATELIMIT_STORAGE_URI = "memory://"
     # Assertions read English; tests of Swedish send Accept-Language.
     BABEL_DEFAULT_LOCALE = "en"

@@ -27,7 +27,7 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
     csrf.init_app(app)
     _init_sqlite(app)
 
-    from app import admin, auth, errors, export, guards, i18n, reports, security, triage
+    from app import admin, auth, errors, export, guards, i18n, reports, security, throttle, triage
     from app.cli import register_cli
 
     i18n.init_app(app)
@@ -35,6 +35,7 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
     guards.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    throttle.init_app(app)
     for blueprint in (reports.bp, triage.bp, export.bp, auth.bp, admin.bp):
         app.register_blueprint(blueprint)
     register_cli(app)

@@ -6,6 +6,7 @@ from app.auth.forms import LoginForm, LogoutForm
 from app.navigation import safe_next_url
 from app.services.audit import record, record_failed_login
 from app.services.users import authenticate, end_sessions
+from app.throttle import login_per_account, login_per_address
 from models import Role
 
 bp = Blueprint("auth", __name__)
@@ -19,6 +20,8 @@ HOME_BY_ROLE = {
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_per_address
+@login_per_account
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():

@@ -8,6 +8,7 @@ from app.reports.forms import ReceiptForm, ReportForm
 from app.services import NotFound
 from app.services.reports import ReportDraft, report_for_receipt, submit_report
 from app.services.units import unit_choices
+from app.throttle import receipt_per_address
 
 bp = Blueprint("reports", __name__)
 
@@ -34,6 +35,7 @@ def new():
 
 
 @bp.route("/status", methods=["GET", "POST"])
+@receipt_per_address
 def status():
     form = ReceiptForm()
     report = None

@@ -1,0 +1,48 @@
+"""Throttling of logins and receipt guessing (Flask-Limiter).
+
+Counters are keyed by a keyed hash of the client address, never the address
+itself, so not even the rate-limit store holds one. The address is the
+connecting one unless `TRUSTED_PROXIES` says how many proxies in front of the
+app may be believed about X-Forwarded-For; anyone else's header is ignored.
+"""
+
+import hashlib
+import hmac
+
+from flask import Flask, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.extensions import limiter
+from app.services.users import normalize_email
+
+
+def _keyed(value: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def client_key() -> str:
+    return "address:" + _keyed(request.remote_addr or "unknown")
+
+
+def account_key() -> str:
+    return "account:" + _keyed(normalize_email(request.form.get("email", "")))
+
+
+def _limit(name: str):
+    return lambda: current_app.config[name]
+
+
+login_per_address = limiter.limit(_limit("LOGIN_LIMIT_PER_ADDRESS"), key_func=client_key,
+                                  methods=["POST"], scope="login-address")
+login_per_account = limiter.limit(_limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=account_key,
+                                  methods=["POST"], scope="login-account")
+receipt_per_address = limiter.limit(_limit("RECEIPT_LIMIT_PER_ADDRESS"), key_func=client_key,
+                                    methods=["POST"], scope="receipt-address")
+
+
+def init_app(app: Flask) -> None:
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    limiter.init_app(app)
