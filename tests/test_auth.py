@@ -68,3 +68,49 @@ def test_language_switch_and_accept_language(client):
     client.post("/language/en", data={"next": "/status"})
     page = client.get("/", headers={"Accept-Language": "sv"}).get_data(as_text=True)
     assert 'lang="en"' in page and "Send report" in page
+
+
+NEW_PASSWORD = "blue kettle under the pier"
+
+
+def change(client, current: str = "correct horse battery staple", new: str = NEW_PASSWORD,
+           confirm: str | None = None):
+    return client.post("/account/password", data={"current": current, "new": new,
+                                                  "confirm": confirm or new})
+
+
+def test_password_change_keeps_this_session_and_ends_the_others(app, client, make_user, login):
+    user = make_user("coordinator")
+    login(user)
+    other = app.test_client()
+    other.post("/login", data={"email": user.email, "password": "correct horse battery staple"})
+    assert other.get("/triage/").status_code == 200
+    response = change(client)
+    assert response.status_code == 302
+    assert client.get("/triage/").status_code == 200
+    assert other.get("/triage/").status_code == 302
+    fresh = app.test_client()
+    assert fresh.post("/login", data={"email": user.email,
+                                      "password": NEW_PASSWORD}).status_code == 302
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"current": "not my password"}, "The current password is wrong"),
+    ({"new": "short one"}, "at least 12 characters"),
+    ({"new": "password1234"}, "too common or too easy"),
+    ({"new": "qwertyuiop123"}, "too common or too easy"),
+    ({"confirm": "something else entirely"}, "The two new passwords differ"),
+])
+def test_bad_password_changes_are_refused(client, make_user, login, data, message):
+    user = make_user()
+    login(user)
+    response = change(client, **data)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    client.post("/logout")
+    assert client.post("/login", data={"email": user.email, "password":
+                                       "correct horse battery staple"}).status_code == 302
+
+
+def test_password_page_needs_a_login(client):
+    assert client.get("/account/password").status_code == 302

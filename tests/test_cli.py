@@ -154,3 +154,10 @@ def test_versions_lists_and_activate_rolls_back(app, runner, active_model, class
             active_model)
     missing = runner.invoke(args=["ml", "activate", "999"])
     assert missing.exit_code != 0 and "no model version 999" in missing.output
+
+
+def test_create_user_refuses_a_common_password(app, runner):
+    result = runner.invoke(args=["users", "create", "a@example.org", "--password-stdin"],
+                           input="password1234\n")
+    assert result.exit_code != 0 and "too common" in result.output
+    assert count(app, User) == 0

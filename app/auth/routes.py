@@ -2,10 +2,11 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth.forms import LoginForm, LogoutForm
+from app.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
 from app.navigation import safe_next_url
+from app.services import ServiceError
 from app.services.audit import record, record_failed_login
-from app.services.users import authenticate, end_sessions
+from app.services.users import authenticate, change_password, end_sessions
 from app.throttle import login_per_account, login_per_address
 from models import Role
 
@@ -52,3 +53,19 @@ def logout():
         session.clear()
         flash(_("You are logged out."))
     return redirect(url_for("reports.new"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = ChangePasswordForm(email=current_user.email)
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current.data, form.new.data)
+        except ServiceError:
+            form.current.errors.append(_("The current password is wrong."))
+        else:
+            login_user(current_user)  # this session goes on; all others have ended
+            flash(_("Your password is changed. You were logged out everywhere else."))
+            return redirect(url_for("auth.password"))
+    return render_template("auth/password.html", form=form), 400 if form.errors else 200

@@ -4,11 +4,15 @@ from functools import cache
 
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
+from zxcvbn import zxcvbn
 
 from app.services import ServiceError
 from models import Role, User, db, transaction
 
 MIN_PASSWORD_LENGTH = 12
+#: zxcvbn's score (0-4) a password must reach; its lists of common passwords,
+#: words and keyboard patterns put a common password at 0 or 1.
+MIN_PASSWORD_STRENGTH = 3
 
 
 @cache
@@ -35,8 +39,7 @@ def create_user(email: str, password: str, role: str) -> User:
         raise UserError(f"unknown role {role!r}; choose one of {', '.join(Role)}")
     if "@" not in email or len(email) > 254:
         raise UserError(f"{email!r} is not an e-mail address")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    _check_password(password, email)
     with transaction():
         if find_user(email) is not None:
             raise UserError(f"a user with e-mail {email} already exists")
@@ -44,6 +47,31 @@ def create_user(email: str, password: str, role: str) -> User:
         user.set_password(password)
         db.session.add(user)
     return user
+
+
+def password_weakness(password: str, email: str = "") -> str | None:
+    """Why a password is not good enough, or None when it is."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"the password must have at least {MIN_PASSWORD_LENGTH} characters"
+    if zxcvbn(password, user_inputs=[email, *email.split("@")])["score"] < MIN_PASSWORD_STRENGTH:
+        return "the password is too common or too easy to guess"
+    return None
+
+
+def _check_password(password: str, email: str) -> None:
+    weakness = password_weakness(password, email)
+    if weakness:
+        raise UserError(weakness)
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Replace the password; every other session of the user ends."""
+    if not user.check_password(current):
+        raise UserError("the current password is wrong")
+    _check_password(new, user.email)
+    with transaction():
+        user.set_password(new)
+        user.end_sessions()
 
 
 def authenticate(email: str, password: str) -> User | None:
