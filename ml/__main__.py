@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ml import corpus_check, evaluation
-from ml.classifier import Classifier, ModelError
+from ml.classifier import Classifier
 from ml.corpus import CorpusError, corpus_fingerprint, load_corpus
+from ml.errors import ModelError
 from ml.explain import explain
 from ml.pii import scrub
 

@@ -29,6 +29,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 
 from ml.categories import CATEGORIES
+from ml.errors import ModelError
 from ml.metrics import metrics as score_metrics
 from ml.text import analyze, detect_language, normalize
 
@@ -47,10 +48,6 @@ _CV_FOLDS = 5
 #: From this many texts on, 3 folds give thresholds and calibration as stable as 5 do
 #: on the corpus, at two thirds of the training time.
 _LARGE_TRAINING_SET, _LARGE_CV_FOLDS = 20_000, 3
-
-
-class ModelError(Exception):
-    """A model artifact cannot be loaded or used."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ml.classifier import CATEGORIES
+from ml.categories import CATEGORIES
 
 CORPUS_DIR = Path(__file__).resolve().parent / "data" / "corpus"
 

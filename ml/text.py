@@ -10,9 +10,12 @@ the words that follow a negation so "no patient was harmed" differs from
 
 import re
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-from nltk.stem.snowball import SnowballStemmer
 from stop_words import get_stop_words
+
+if TYPE_CHECKING:
+    from nltk.stem.snowball import SnowballStemmer
 
 LANGUAGES = ("sv", "en")
 _STEMMER_NAMES = {"sv": "swedish", "en": "english"}
@@ -42,7 +45,10 @@ def _stop_words(language: str) -> frozenset[str]:
 
 
 @cache
-def _stemmer(language: str) -> SnowballStemmer:
+def _stemmer(language: str) -> "SnowballStemmer":
+    # nltk imports scikit-learn when it loads: only pay for it when stemming.
+    from nltk.stem.snowball import SnowballStemmer
+
     return SnowballStemmer(_STEMMER_NAMES[language])
 
 

@@ -85,6 +85,14 @@ class Report(db.Model):
     area: Mapped[str] = mapped_column(String(30))
     impact: Mapped[str] = mapped_column(String(20))
     suggestion: Mapped[str | None] = mapped_column(Text)
+    #: `text` and `suggestion` with personal identifiers replaced by placeholders,
+    #: computed when the text is written so that exports need not scan it.
+    text_deidentified: Mapped[str] = mapped_column(Text)
+    suggestion_deidentified: Mapped[str | None] = mapped_column(Text)
+    #: How many identifiers `text` and `suggestion` still hold (0 once redacted).
+    identifiers_found: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: The day `flask retention apply` blanked the free text (None: the text is kept).
+    text_removed_on: Mapped[date | None]
     language: Mapped[str | None] = mapped_column(String(5))
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     receipt_hash: Mapped[str | None] = mapped_column(String(255))
@@ -92,7 +100,6 @@ class Report(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=Status.NEW, index=True)
     submitted_on: Mapped[date]
     submitted_at: Mapped[datetime | None]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_version.id"))
     score_safety: Mapped[float | None]

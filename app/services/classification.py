@@ -5,8 +5,11 @@ in a process keeps the loaded model of the version it last used; a new active
 version is picked up on the next classification.
 """
 
+from __future__ import annotations
+
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -14,13 +17,14 @@ from sqlalchemy import select, update
 import ml
 from app.services import NotFound
 from app.services.audit import record
-from ml.classifier import ModelError
 from ml.corpus import load_corpus
-from ml.explain import Contribution, explain
+from ml.errors import ModelError
 from models import ModelVersion, Report, User, db, transaction
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from ml.explain import Contribution
 
+log = logging.getLogger(__name__)
 
 
 def _cache() -> dict[int, ml.Classifier]:
@@ -80,7 +84,8 @@ def reclassify_missing(batch_size: int = 500) -> int:
     last_id = 0
     while True:
         ids = db.session.scalars(
-            select(Report.id).where(Report.model_version_id.is_(None), Report.id > last_id)
+            select(Report.id).where(Report.model_version_id.is_(None), Report.id > last_id,
+                                    Report.text_removed_on.is_(None))
             .order_by(Report.id).limit(batch_size)).all()
         if not ids:
             return done
@@ -108,9 +113,13 @@ class TrainingData:
 
 
 def training_data() -> TrainingData:
-    """The bundled corpus plus the human-labeled reports that are not held back."""
+    """The bundled corpus plus the human-labeled reports that are not held back.
+
+    Reports whose text the retention rule removed have nothing left to learn from.
+    """
     corpus = load_corpus()
-    reviewed = db.session.scalars(select(Report).where(Report.labels_reviewed)
+    reviewed = db.session.scalars(select(Report).where(Report.labels_reviewed,
+                                                       Report.text_removed_on.is_(None))
                                   .order_by(Report.id)).all()
     used = [r for r in reviewed if r.id % HOLD_BACK_EVERY]
     return TrainingData(
@@ -222,6 +231,8 @@ def explain_report(report: Report) -> ReportExplanation | None:
         version, classifier = active_classifier()
     except ModelError:
         return None
+    from ml.explain import explain  # imports scikit-learn: only where a model is used
+
     words = explain(classifier, report.text)
     # Each marked word goes to the category it pushed most.
     marked: dict[int, tuple[Contribution, str]] = {}

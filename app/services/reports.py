@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 import ml
 from app.services import NotFound
 from app.services.classification import classify_reports
+from app.services.identifiers import deidentified_columns
 from models import Report, User, db, transaction, utcnow
 
 #: 20 base32 characters: 100 bits from the HMAC.
@@ -90,6 +91,7 @@ def new_report(draft: ReportDraft, reporter: User | None, submitted: datetime) -
     anonymous = reporter is None
     return Report(
         kind=draft.kind, text=draft.text, occurred_at=draft.occurred_at,
+        **deidentified_columns(draft.text, draft.suggestion or None),
         unit_id=draft.unit_id, area=draft.area, impact=draft.impact,
         suggestion=draft.suggestion or None, language=ml.detect_language(draft.text),
         reporter_id=None if anonymous else reporter.id,
