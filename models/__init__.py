@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent, AuditLogIsAppendOnly
 from models.base import db, transaction, utcnow
+from models.message import MESSAGE_MAX, Author, Message
 from models.model_version import ModelVersion
 from models.report import (
     CATEGORIES,
@@ -17,7 +18,7 @@ from models.unit import Unit
 from models.user import Role, User
 
 __all__ = [
-    "CATEGORIES", "Area", "AuditEvent", "AuditLogIsAppendOnly", "Impact", "Kind", "Label",
-    "LabelSource", "ModelVersion", "Report", "Role", "Status", "Unit", "User", "db",
-    "transaction", "utcnow",
+    "CATEGORIES", "MESSAGE_MAX", "Area", "AuditEvent", "AuditLogIsAppendOnly", "Author", "Impact",
+    "Kind", "Label", "LabelSource", "Message", "ModelVersion", "Report", "Role", "Status", "Unit",
+    "User", "db", "transaction", "utcnow",
 ]

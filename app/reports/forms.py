@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
+    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -15,16 +16,18 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
+    NumberRange,
     Optional,
     Regexp,
     ValidationError,
 )
 
 from app.forms import AREA_NAMES, IMPACT_NAMES, KIND_NAMES, choices
-from models import Area, Impact, Kind
+from models import MESSAGE_MAX, Area, Impact, Kind
 
 TEXT_MIN, TEXT_MAX = 10, 10_000
 SUGGESTION_MAX = 5_000
+RECEIPT_MAX = 100
 #: Clocks on ward PCs drift; allow a little of the future.
 CLOCK_SKEW = timedelta(minutes=10)
 EARLIEST = datetime(2000, 1, 1)
@@ -33,6 +36,11 @@ IDENTITY_CHOICES = {"named": _l("With my name"), "anonymous": _l("Anonymously")}
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
+
+
+def _unix_newlines(value: str | None) -> str | None:
+    """Browsers send a line break as CRLF but count it as one character against maxlength."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
 def _now_minute() -> datetime:
@@ -83,5 +91,46 @@ class ReportForm(FlaskForm):
 
 class ReceiptForm(FlaskForm):
     receipt = StringField(_l("Receipt code"), filters=[_strip],
-                          validators=[DataRequired(), Length(max=100)])
+                          validators=[DataRequired(), Length(max=RECEIPT_MAX)])
     submit = SubmitField(_l("Show status"))
+
+
+def _message_body(label: str, description: str) -> TextAreaField:
+    return TextAreaField(label, filters=[_unix_newlines, _strip], description=description,
+                         validators=[DataRequired(message=_l("Write something before sending.")),
+                                     Length(max=MESSAGE_MAX)])
+
+
+class MessageForm(FlaskForm):
+    """A coordinator's message to the reporter of a report."""
+
+    body = _message_body(_l("Message to the reporter"),
+                         _l("The reporter reads it when they follow the report."))
+    send = SubmitField(_l("Send message"))
+
+
+class AnswerForm(FlaskForm):
+    """A named reporter's answer on their own report."""
+
+    body = _message_body(_l("Your answer"),
+                         _l("Do not write patients' names or personal identity numbers."))
+    send = SubmitField(_l("Send answer"))
+
+
+class ReceiptAnswerForm(AnswerForm):
+    """An anonymous reporter's answer. It carries the receipt code again, checked on
+    every post, so that nothing about the reporter is kept in the session."""
+
+    body = _message_body(_l("Your answer"),
+                         _l("Your answer is anonymous: do not write your own name, nor "
+                            "patients' names or personal identity numbers."))
+    receipt = HiddenField(validators=[DataRequired(), Length(max=RECEIPT_MAX)])
+
+
+class PageForm(FlaskForm):
+    """The page number of a list, read from the query string."""
+
+    class Meta:
+        csrf = False  # a GET form: it changes nothing
+
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)], default=1)

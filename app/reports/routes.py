@@ -1,11 +1,36 @@
 import secrets
 
-from flask import Blueprint, render_template
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.reports.forms import ReceiptForm, ReportForm
+from app.auth.access import can, permission_required
+from app.guards import reject_unknown_args
+from app.reports.forms import (
+    AnswerForm,
+    PageForm,
+    ReceiptAnswerForm,
+    ReceiptForm,
+    ReportForm,
+)
 from app.services import NotFound
+from app.services.audit import record
+from app.services.messages import (
+    answer_by_receipt,
+    answer_own_report,
+    messages_for,
+    own_report,
+    own_reports_page,
+)
 from app.services.reports import ReportDraft, report_for_receipt, submit_report
 from app.services.units import unit_choices
 from app.throttle import receipt_per_address
@@ -21,7 +46,7 @@ def new():
             # A new form, or one whose token was lost: the next send gets a fresh one.
             form.submission_token.data = secrets.token_urlsafe(24)
         return render_template("reports/form.html", form=form), 400 if form.errors else 200
-    named = current_user.is_authenticated and form.identity.data == "named"
+    named = can("report.submit") and form.identity.data == "named"
     submission = submit_report(
         ReportDraft(kind=form.kind.data, text=form.text.data, occurred_at=form.occurred_at.data,
                     unit_id=int(form.unit_id.data), area=form.area.data,
@@ -37,12 +62,53 @@ def new():
 @bp.route("/status", methods=["GET", "POST"])
 @receipt_per_address
 def status():
-    form = ReceiptForm()
-    report = None
+    """An anonymous reporter follows a report and answers its messages.
+
+    Every post carries the receipt code (the answer form too), so every post is
+    checked and throttled, and nothing is kept in the session. Nothing is logged
+    or audited.
+    """
+    form, answer = ReceiptForm(), ReceiptAnswerForm()
+    report, answered = None, False
     if form.validate_on_submit():
         try:
-            report = report_for_receipt(form.receipt.data)
+            if answer.send.data and answer.validate():
+                report = answer_by_receipt(form.receipt.data, answer.body.data)
+                answered, answer.body.data = True, ""
+            else:
+                report = report_for_receipt(form.receipt.data)
         except NotFound:
             form.receipt.errors.append(_("No report matches that receipt code."))
-    status_code = 400 if form.errors else 200
-    return render_template("reports/status.html", form=form, report=report), status_code
+    status_code = 400 if form.errors or answer.errors else 200
+    return render_template("reports/status.html", form=form, report=report, answer=answer,
+                           answered=answered,
+                           messages=messages_for(report.id) if report else []), status_code
+
+
+@bp.get("/report/mine")
+@permission_required("report.own.view")
+def mine():
+    form = PageForm(formdata=request.args)
+    reject_unknown_args(set(form.data))
+    if not form.validate():
+        abort(400, _("The page number is not valid."))
+    page = own_reports_page(current_user, page=form.page.data or 1,
+                            per_page=current_app.config["QUEUE_PAGE_SIZE"])
+    return render_template("reports/mine.html", page=page)
+
+
+@bp.route("/report/mine/<int:report_id>", methods=["GET", "POST"])
+@permission_required("report.own.view")
+def own_detail(report_id: int):
+    try:
+        report = own_report(report_id, current_user)
+    except NotFound:
+        abort(404)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        answer_own_report(report_id, current_user, form.body.data)
+        flash(_("Your answer is sent."))
+        return redirect(url_for("reports.own_detail", report_id=report_id, _anchor="messages"))
+    record("report.view", current_user, "report", report_id)
+    return render_template("reports/own_detail.html", report=report, form=form,
+                           messages=messages_for(report_id)), 400 if form.errors else 200
