@@ -54,8 +54,17 @@ class Config:
     #: How many reverse proxies in front of the app may set X-Forwarded-For (0: none,
     #: the header is ignored and the connecting address counts).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    #: Days a report's free text is kept, per kind, counted from the day it was submitted;
+    #: 0 or empty keeps it forever. `flask retention apply` blanks older text (checked there).
+    RETENTION_DAYS_INCIDENT = os.environ.get("RETENTION_DAYS_INCIDENT", "730")
+    RETENTION_DAYS_FEEDBACK = os.environ.get("RETENTION_DAYS_FEEDBACK", "365")
     #: Rows fetched per round trip when an export streams.
-    EXPORT_BATCH_SIZE = 1000
+    EXPORT_BATCH_SIZE = int(os.environ.get("EXPORT_BATCH_SIZE", "2000"))
+    #: The key behind research pseudonyms (each project gets its own key derived
+    #: from it); SECRET_KEY when unset. Changing it changes every pseudonym.
+    PSEUDONYM_KEY = os.environ.get("PSEUDONYM_KEY")
+    #: Aggregate counts below this are suppressed so no small group can be singled out.
+    AGGREGATE_MIN_CELL = int(os.environ.get("AGGREGATE_MIN_CELL", "5"))
 
 
 class TestingConfig(Config):

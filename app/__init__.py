@@ -27,10 +27,23 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
     csrf.init_app(app)
     _init_sqlite(app)
 
-    from app import admin, auth, errors, export, guards, i18n, reports, security, throttle, triage
+    from app import (
+        admin,
+        anonymity,
+        auth,
+        errors,
+        export,
+        guards,
+        i18n,
+        reports,
+        security,
+        throttle,
+        triage,
+    )
     from app.cli import register_cli
 
     i18n.init_app(app)
+    anonymity.init_app(app)
     auth.init_app(app)
     guards.init_app(app)
     errors.init_app(app)
@@ -50,7 +63,8 @@ def _display_names() -> dict:
 
     return {"category_names": forms.CATEGORY_NAMES, "status_names": forms.STATUS_NAMES,
             "area_names": forms.AREA_NAMES, "impact_names": forms.IMPACT_NAMES,
-            "kind_names": forms.KIND_NAMES, "categories": CATEGORIES}
+            "kind_names": forms.KIND_NAMES, "identifier_names": forms.IDENTIFIER_NAMES,
+            "categories": CATEGORIES}
 
 
 def _check_secret_key(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Command-line administration: ``flask --app app users|ml|demo-data``."""
+"""Command-line administration: ``flask --app app users|ml|retention|demo-data``."""
 
 import sys
 
@@ -15,11 +15,13 @@ from app.services.classification import (
     train_candidate,
 )
 from app.services.demo import DemoError, load_demo_data
+from app.services.retention import RetentionOutcome, apply_retention
 from app.services.users import create_user
 from models import ModelVersion, Role
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 ml_cli = AppGroup("ml", help="Train and apply the report classifier.")
+retention_cli = AppGroup("retention", help="Remove report text older than the retention rule.")
 
 
 @users_cli.command("create")
@@ -102,6 +104,31 @@ def _describe(version: ModelVersion) -> None:
                f"({metrics['method']}) on {version.training_summary['examples']} examples.")
 
 
+@retention_cli.command("apply")
+@click.option("--dry-run", is_flag=True, help="Only count the reports; change nothing.")
+def retention_apply_command(dry_run: bool) -> None:
+    """Blank the free text of reports older than RETENTION_DAYS_INCIDENT / _FEEDBACK."""
+    try:
+        outcome = apply_retention(dry_run=dry_run)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from error
+    _summarise(outcome)
+
+
+def _summarise(outcome: RetentionOutcome) -> None:
+    click.echo(f"Dry run on {outcome.today}, nothing changed:" if outcome.dry_run
+               else f"Retention rule applied on {outcome.today}:")
+    verb = "would remove" if outcome.dry_run else "removed"
+    for item in outcome.kinds:
+        if item.days is None:
+            click.echo(f"  {item.kind}: text kept forever (no limit set)")
+        else:
+            click.echo(f"  {item.kind}: {verb} the text of {item.reports} report(s) submitted "
+                       f"before {item.cutoff} (limit {item.days} days)")
+    click.echo(f"  messages: {verb} the text of {outcome.messages} message(s) on reports "
+               "whose text is removed")
+
+
 @click.command("demo-data")
 @with_appcontext
 @click.option("--reports", "report_count", default=300, show_default=True,
@@ -132,4 +159,5 @@ def demo_data_command(report_count: int, if_empty: bool, accounts_file: str | No
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(ml_cli)
+    app.cli.add_command(retention_cli)
     app.cli.add_command(demo_data_command)

@@ -1,0 +1,26 @@
+"""Gunicorn settings for Vaka: ``gunicorn -c gunicorn.conf.py 'app:create_app()'``.
+
+Anonymity: the anonymous pages leave no access line (see app/anonymity.py);
+the other lines carry no user agent and no referrer. Command-line options
+(``--access-logfile FILE``, ``-w``, ``-b``) override these settings; the
+filter stays.
+"""
+
+from gunicorn.glogging import Logger
+
+from app.anonymity import unlogged
+
+
+class AnonymityLogger(Logger):
+    """Gunicorn's logger, writing no access line for the anonymous pages."""
+
+    def access(self, resp, req, environ, request_time) -> None:
+        if unlogged(environ.get("PATH_INFO", "")):
+            return
+        super().access(resp, req, environ, request_time)
+
+
+logger_class = AnonymityLogger
+accesslog = "-"
+#: The common log format: address, time, request line, status, size; no agent, no referrer.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s'
