@@ -8,7 +8,7 @@ PAGES = {
     "/triage/": {"coordinator"},
     "/triage/reports/{report_id}": {"coordinator"},
     "/export/": {"coordinator", "researcher"},
-    "/export/reports.csv": {"coordinator", "researcher"},
+    "/export/reports": {"coordinator", "researcher"},
     "/admin/models": {"coordinator", "admin"},
     "/admin/audit": {"admin"},
 }

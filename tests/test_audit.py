@@ -120,15 +120,16 @@ def test_an_export_is_recorded_with_its_filters(app, client, make_user, make_rep
     make_report()
     user = make_user("researcher")
     login(user)
-    response = client.get("/export/reports.csv?category=safety&date_from=2026-01-01")
+    response = client.get("/export/reports?category=safety&date_from=2026-01-01")
     assert response.status_code == 200
     assert len(list(csv.reader(io.StringIO(response.get_data(as_text=True))))) == 1
-    [event] = events(app, "export.csv")
+    [event] = events(app, "export.reports")
     assert (event.actor_id, event.actor_label) == (user.id, user.email)
-    assert event.details["category"] == "safety"
-    assert event.details["date_from"] == "2026-01-01" and event.details["date_to"] is None
-    client.get("/export/reports.csv?date_from=2026-02-01&date_to=2026-01-01")
-    assert len(events(app, "export.csv")) == 1, "a refused export is not an export"
+    filters = event.details["filters"]
+    assert filters["categories"] == ["safety"]
+    assert filters["date_from"] == "2026-01-01" and filters["date_to"] is None
+    client.get("/export/reports?date_from=2026-02-01&date_to=2026-01-01")
+    assert len(events(app, "export.reports")) == 1, "a refused export is not an export"
 
 
 def test_admin_activating_a_model_is_recorded(app, client, classifier, make_user, login):
@@ -193,8 +194,9 @@ def test_an_event_cannot_be_updated_or_deleted(app, make_user, ctx):
 def test_admin_page_lists_events_newest_first(app, client, make_user, login):
     add_event(app, action="report.view", object_type="report", object_id="7",
               at=datetime(2026, 3, 1, 9, 0), actor_label="<b>x</b>@example.org")
-    add_event(app, action="export.csv", at=datetime(2026, 3, 2, 9, 0),
-              actor_label="researcher@example.org", details={"category": "safety"})
+    add_event(app, action="export.reports", at=datetime(2026, 3, 2, 9, 0),
+              actor_label="researcher@example.org",
+              details={"filters": {"categories": ["safety"], "kind": None}, "rows": 3})
     admin = make_user("admin")
     login(admin)
     response = client.get("/admin/audit")
@@ -204,13 +206,14 @@ def test_admin_page_lists_events_newest_first(app, client, make_user, login):
     export_row = page.index("researcher@example.org")
     view_row = page.index("Report 7")
     assert login_row < export_row < view_row
-    assert "Viewed a report</td>" in page and "category: safety" in page
+    assert "Viewed a report</td>" in page and "categories: safety" in page
+    assert "rows: 3" in page and "kind:" not in page
     assert "&lt;b&gt;x&lt;/b&gt;@example.org" in page and "<b>x</b>" not in page
     assert "3 events" in page
 
 
 @pytest.mark.parametrize(("query", "expected"), [
-    ("action=export.csv", {"b"}),
+    ("action=export.reports", {"b"}),
     ("actor=RESEARCHER", {"b"}),
     ("actor=%25", set()),
     ("object_id=7", {"a"}),
@@ -223,7 +226,7 @@ def test_admin_page_filters(app, client, make_user, login, query, expected):
     marks = {
         "a": dict(action="report.view", object_type="report", object_id="7",
                   at=datetime(2026, 3, 1, 23, 59), actor_label="coord@example.org"),
-        "b": dict(action="export.csv", at=datetime(2026, 3, 2, 0, 0),
+        "b": dict(action="export.reports", at=datetime(2026, 3, 2, 0, 0),
                   actor_label="researcher@example.org"),
         "c": dict(action="report.view", object_type="report", object_id="17",
                   at=datetime(2026, 3, 3, 8, 0), actor_label="coord@example.org"),

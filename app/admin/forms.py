@@ -1,10 +1,28 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
+from app.auth.forms import ChangePasswordForm
 from app.forms import choices
 from app.services.audit import ACTIONS, AuditFilters
+from app.services.units import NAME_MAX
+from models import Role
 
 #: Translated names of the recorded actions.
 ACTION_NAMES = {
@@ -13,14 +31,29 @@ ACTION_NAMES = {
     "logout": _l("Logged out"),
     "report.view": _l("Viewed a report"),
     "report.review": _l("Reviewed a report"),
-    "export.csv": _l("Exported reports"),
+    "report.redact": _l("Redacted identifiers in a report"),
+    "export.reports": _l("Exported reports"),
+    "export.aggregates": _l("Exported aggregate counts"),
     "model.activate": _l("Activated a model version"),
+    "report.message": _l("Sent a message to a reporter"),
+    "report.answer": _l("Answered on their own report"),
+    "retention.apply": _l("Applied the retention rule"),
+    "user.create": _l("Created an account"),
+    "user.role": _l("Changed a role"),
+    "user.disable": _l("Disabled an account"),
+    "user.enable": _l("Enabled an account"),
+    "user.password_reset": _l("Reset a password"),
+    "unit.create": _l("Added a unit"),
+    "unit.rename": _l("Renamed a unit"),
+    "unit.deactivate": _l("Deactivated a unit"),
+    "unit.reactivate": _l("Reactivated a unit"),
 }
 #: Translated names of the kinds of object an event is about.
 OBJECT_NAMES = {
     "report": _l("Report"),
     "user": _l("Account"),
     "model_version": _l("Model version"),
+    "unit": _l("Unit"),
 }
 
 
@@ -48,3 +81,44 @@ class AuditFilterForm(FlaskForm):
                             actor=(self.actor.data or "").strip() or None,
                             object_id=(self.object_id.data or "").strip() or None,
                             date_from=self.date_from.data, date_to=self.date_to.data)
+
+
+#: Translated names of the roles.
+ROLE_NAMES = {
+    Role.STAFF: _l("Staff"),
+    Role.COORDINATOR: _l("Coordinator"),
+    Role.RESEARCHER: _l("Researcher"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+
+class ResetPasswordForm(ChangePasswordForm):
+    """A new password for someone else: the same policy, without their current password."""
+
+    current = None
+    submit = SubmitField(_l("Set the new password"))
+
+
+class NewUserForm(ResetPasswordForm):
+    email = EmailField(_l("E-mail"), validators=[
+        DataRequired(), Length(max=254),
+        Regexp(r"^\s*[^@\s]+@[^@\s]+\s*$",
+               message=_l("Enter an e-mail address, e.g. name@region.se."))])
+    role = SelectField(_l("Role"), choices=choices(ROLE_NAMES), default=Role.STAFF.value)
+    submit = SubmitField(_l("Create the account"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__("", *args, **kwargs)
+
+    def validate_new(self, field: PasswordField) -> None:
+        self._email = self.email.data or ""  # the password must not echo the new e-mail
+        super().validate_new(field)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=choices(ROLE_NAMES))
+    submit = SubmitField(_l("Change the role"))
+
+
+class UnitForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=NAME_MAX)])

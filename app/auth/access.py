@@ -1,12 +1,96 @@
-"""Role checks for views, and loading the user behind a login cookie."""
+"""Who may do what: the permission table, the checks that enforce it, and how a login starts.
+
+Anyone, even without an account, may make an anonymous report and follow it with its
+receipt code; everything else needs a permission from `PERMISSIONS`.
+"""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
-from flask import abort
-from flask_login import current_user, login_required
+from flask import abort, session
+from flask_login import current_user, login_required, login_user
 
+from app.services.audit import record
 from models import Role, User, db
+
+STAFF, COORDINATOR, RESEARCHER, ADMIN = Role.STAFF, Role.COORDINATOR, Role.RESEARCHER, Role.ADMIN
+
+
+@dataclass(frozen=True)
+class Permission:
+    roles: frozenset[Role]
+    #: What it allows, in English, for the README's table.
+    description: str
+
+
+def _grant(description: str, *roles: Role) -> Permission:
+    return Permission(frozenset(roles), description)
+
+
+#: The one table of who may do what. The README's table is printed from it
+#: (`flask --app app permissions`); tests/security/test_permissions.py checks every
+#: route against a table of its own.
+PERMISSIONS: dict[str, Permission] = {
+    "report.submit": _grant("send a report under one's own name", STAFF, COORDINATOR),
+    "report.own.view": _grant("see and follow one's own named reports", STAFF, COORDINATOR),
+    "triage": _grant("the triage queue and every report: text, review, status", COORDINATOR),
+    "export.deidentified": _grant("download de-identified reports and their codebook",
+                                  RESEARCHER, COORDINATOR),
+    "export.aggregate": _grant("download weekly counts per unit and category, small ones "
+                               "suppressed", RESEARCHER, COORDINATOR),
+    "models.view": _grant("see the model versions and their figures", COORDINATOR, ADMIN),
+    "admin.models": _grant("make a model version active (roll back)", ADMIN),
+    "admin.users": _grant("create users, change roles, disable accounts, reset passwords",
+                          ADMIN),
+    "admin.units": _grant("add, rename, deactivate and reactivate units", ADMIN),
+    "admin.audit": _grant("search the audit log", ADMIN),
+}
+
+
+def _permission(name: str) -> Permission:
+    try:
+        return PERMISSIONS[name]
+    except KeyError:
+        # A misspelt name must fail loudly, not quietly deny (or allow) everyone.
+        raise ValueError(f"unknown permission {name!r}") from None
+
+
+def can(permission: str) -> bool:
+    """Whether the current user holds `permission`; templates call it too: `can('triage')`."""
+    roles = _permission(permission).roles  # looked up first: a misspelt name always fails
+    return current_user.is_authenticated and current_user.role in roles
+
+
+def permission_required(permission: str) -> Callable:
+    """Let a view be opened only by logged-in users who hold `permission`.
+
+    A visitor is sent to the login page; a user without the permission gets 403.
+    """
+    _permission(permission)  # an unknown name fails when the view is defined
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def permission_table() -> str:
+    """`PERMISSIONS` as a Markdown table, one column per role."""
+    roles = list(Role)
+    lines = ["| permission | " + " | ".join(roles) + " | what it allows |",
+             "| --- |" + " :---: |" * len(roles) + " --- |"]
+    for name, permission in PERMISSIONS.items():
+        marks = " | ".join("✓" if role in permission.roles else " " for role in roles)
+        lines.append(f"| `{name}` | {marks} | {permission.description} |")
+    return "\n".join(lines)
 
 
 def load_user(cookie_id: str) -> User | None:
@@ -20,17 +104,17 @@ def load_user(cookie_id: str) -> User | None:
     return user
 
 
-def roles_required(*roles: Role) -> Callable:
-    """Let a view be opened only by logged-in users with one of `roles`."""
+def log_in(user: User, method: str) -> None:
+    """Start a fresh session for `user`, whichever login method vouched for them.
 
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if not current_user.has_role(*roles):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
+    Every way in ends here: the password form now, a single sign-on callback later
+    (see `app.services.users.account_for_login`). The session is rotated: nothing
+    from before the login survives but the chosen language, so a session planted
+    by someone else is worthless afterwards.
+    """
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    login_user(user)
+    record("login.success", user, "user", user.id, method=method)

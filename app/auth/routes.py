@@ -2,6 +2,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.auth.access import can, log_in
 from app.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
 from app.navigation import safe_next_url
 from app.services import ServiceError
@@ -11,12 +12,13 @@ from app.throttle import login_per_account, login_per_address
 from models import Role
 
 bp = Blueprint("auth", __name__)
+bp.add_app_template_global(can)  # templates ask `can('triage')`, e.g. for the navigation
 
 #: Where each role lands after logging in.
 HOME_BY_ROLE = {
     Role.COORDINATOR: "triage.queue",
     Role.RESEARCHER: "export.index",
-    Role.ADMIN: "admin.models",
+    Role.ADMIN: "admin.users",
 }
 
 
@@ -31,12 +33,7 @@ def login():
             record_failed_login(form.email.data)
             form.password.errors.append(_("Wrong e-mail or password."))
         else:
-            language = session.get("language")
-            session.clear()  # a fresh session at login: nothing carried over from before
-            if language:
-                session["language"] = language
-            login_user(user)
-            record("login.success", user, "user", user.id)
+            log_in(user, "password")
             default = HOME_BY_ROLE.get(user.role, "reports.new")
             return redirect(safe_next_url(form.next.data, default))
     return render_template("auth/login.html", form=form)

@@ -21,7 +21,10 @@ from models.base import in_write_transaction
 
 #: Every action the application records.
 ACTIONS = ("login.success", "login.failure", "logout", "report.view", "report.review",
-           "export.csv", "model.activate")
+           "report.redact", "report.message", "report.answer", "export.reports",
+           "export.aggregates", "model.activate", "retention.apply",
+           "user.create", "user.role", "user.disable", "user.enable", "user.password_reset",
+           "unit.create", "unit.rename", "unit.deactivate", "unit.reactivate")
 #: What a failed login records instead of an e-mail address that has no account
 #: (it may be a password typed into the wrong field).
 UNKNOWN_ACCOUNT = "unknown account"
@@ -35,6 +38,8 @@ def _plain(value: Any) -> Any:
         return sorted(_plain(v) for v in value)
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(v) for key, v in value.items()}
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)

@@ -1,0 +1,160 @@
+"""Every route called by every role, against an allow/deny table written out here.
+
+The table is deliberately not derived from `app.auth.access.PERMISSIONS`: it states
+the policy a second time, so a mistake in either shows up. A route without an entry
+fails `test_every_route_is_in_the_table`.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from app.auth.access import can, permission_required, permission_table
+from models import ModelVersion, User
+from tests.conftest import PASSWORD, persist
+
+ROLES = ("anonymous", "staff", "coordinator", "researcher", "admin")
+EVERYONE = frozenset(ROLES)
+LOGGED_IN = EVERYONE - {"anonymous"}
+STAFF_AND_COORDINATOR = frozenset({"staff", "coordinator"})
+COORDINATOR = frozenset({"coordinator"})
+EXPORTERS = frozenset({"coordinator", "researcher"})
+ADMIN = frozenset({"admin"})
+
+#: (method, rule) -> the roles that may call it. Everyone else is sent to the login
+#: page (anonymous) or refused with 403.
+EXPECTED = {
+    ("GET", "/"): EVERYONE,
+    ("POST", "/"): EVERYONE,
+    ("GET", "/status"): EVERYONE,
+    ("POST", "/status"): EVERYONE,
+    ("POST", "/language/<code>"): EVERYONE,
+    ("GET", "/login"): EVERYONE,
+    ("POST", "/login"): EVERYONE,
+    ("POST", "/logout"): LOGGED_IN,
+    ("GET", "/account/password"): LOGGED_IN,
+    ("POST", "/account/password"): LOGGED_IN,
+    ("GET", "/report/mine"): STAFF_AND_COORDINATOR,
+    ("GET", "/report/mine/<int:report_id>"): STAFF_AND_COORDINATOR,
+    ("POST", "/report/mine/<int:report_id>"): STAFF_AND_COORDINATOR,
+    ("GET", "/triage/"): COORDINATOR,
+    ("GET", "/triage/reports/<int:report_id>"): COORDINATOR,
+    ("POST", "/triage/reports/<int:report_id>"): COORDINATOR,
+    ("POST", "/triage/reports/<int:report_id>/messages"): COORDINATOR,
+    ("POST", "/triage/reports/<int:report_id>/redact"): COORDINATOR,
+    ("GET", "/export/"): EXPORTERS,
+    ("GET", "/export/reports"): EXPORTERS,
+    ("GET", "/export/codebook.csv"): EXPORTERS,
+    ("GET", "/export/aggregates.csv"): EXPORTERS,
+    ("GET", "/admin/models"): frozenset({"coordinator", "admin"}),
+    ("POST", "/admin/models/<int:version_id>/activate"): ADMIN,
+    ("GET", "/admin/audit"): ADMIN,
+    ("GET", "/admin/users"): ADMIN,
+    ("GET", "/admin/users/new"): ADMIN,
+    ("POST", "/admin/users/new"): ADMIN,
+    ("GET", "/admin/users/<int:user_id>"): ADMIN,
+    ("POST", "/admin/users/<int:user_id>/role"): ADMIN,
+    ("POST", "/admin/users/<int:user_id>/<any(enable, disable):change>"): ADMIN,
+    ("POST", "/admin/users/<int:user_id>/password"): ADMIN,
+    ("GET", "/admin/units"): ADMIN,
+    ("POST", "/admin/units"): ADMIN,
+    ("GET", "/admin/units/<int:unit_id>"): ADMIN,
+    ("POST", "/admin/units/<int:unit_id>"): ADMIN,
+    ("POST", "/admin/units/<int:unit_id>/<any(deactivate, reactivate):change>"): ADMIN,
+}
+
+ARGUMENT = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    return {(method, rule.rule) for rule in app.url_map.iter_rules()
+            if rule.endpoint != "static" for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def test_every_route_is_in_the_table(app):
+    routes = app_routes(app)
+    assert sorted(routes - set(EXPECTED)) == [], "add the new routes to EXPECTED"
+    assert sorted(set(EXPECTED) - routes) == [], "remove the routes that are gone"
+
+
+#: One password hash for every target account: hashing is the slow part of a test.
+TARGET_HASH = generate_password_hash(PASSWORD)
+
+
+@pytest.fixture
+def path_for(app, make_unit, make_report):
+    """Builds a path for a rule from new objects; a report belongs to `owner`."""
+    def target_user(_owner: User | None) -> int:
+        return persist(app, User(email="target@example.org", role="staff",
+                                 password_hash=TARGET_HASH)).id
+
+    def model_version(_owner: User | None) -> int:
+        return persist(app, ModelVersion(algorithm="stand-in", artifact=b"")).id
+
+    factories = {
+        "report_id": lambda owner: make_report(reporter=owner),
+        "unit_id": lambda _owner: make_unit("Akuten").id,
+        "user_id": target_user,
+        "version_id": model_version,
+        "code": lambda _owner: "en",
+    }
+
+    def build(rule: str, owner: User | None) -> str:
+        def value(match: re.Match) -> str:
+            converter, options, name = match.groups()
+            if converter == "any":  # e.g. any(enable, disable): the first choice
+                return options.split(",")[0].strip()
+            return str(factories[name](owner))
+
+        return ARGUMENT.sub(value, rule)
+
+    return build
+
+
+def denied(response, role: str) -> bool:
+    if role == "anonymous":
+        return response.status_code == 302 and "/login?next=" in response.headers["Location"]
+    return response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "rule"), sorted(EXPECTED))
+def test_route_allows_exactly_the_expected_roles(client, make_user, login, path_for, role,
+                                                method, rule):
+    user = None if role == "anonymous" else make_user(role)
+    if user is not None:
+        login(user)
+    path = path_for(rule, user)
+    response = client.open(path, method=method, data={})
+    if role in EXPECTED[(method, rule)]:
+        assert not denied(response, role), f"{role} was refused {method} {path}"
+        assert response.status_code not in (403, 404, 405), response.status_code
+        assert response.status_code < 500
+    else:
+        assert denied(response, role), (
+            f"{role} got {response.status_code} for {method} {path}, expected a refusal")
+
+
+# The permission table itself --------------------------------------------------------------
+
+def test_readme_shows_the_permission_table_of_the_code():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert permission_table() in readme, (
+        "the README's permission table is stale: paste `flask --app app permissions`")
+
+
+def test_permissions_command_prints_the_table(runner):
+    result = runner.invoke(args=["permissions"])
+    assert result.exit_code == 0
+    assert result.output.strip() == permission_table()
+    assert "| `triage` |   | ✓ |   |   |" in result.output
+
+
+def test_a_misspelt_permission_fails_loudly(app):
+    with pytest.raises(ValueError, match="unknown permission 'triag'"):
+        permission_required("triag")
+    with app.test_request_context(), pytest.raises(ValueError, match="unknown permission"):
+        can("admin.everything")
+
