@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
 from app.services.triage import NEEDS_REVIEW, UNCLASSIFIED, ReportFilters
+from ml import pii
 from models import Area, Impact, Kind, Status
 
 #: Translated names of the stored enum values, for forms and templates alike.
@@ -36,6 +37,13 @@ STATUS_NAMES = {
     Status.RESOLVED: _l("Resolved"),
     Status.CLOSED: _l("Closed"),
 }
+#: Translated names of the kinds of personal identifier (see ml.pii).
+IDENTIFIER_NAMES = {
+    pii.PERSONNUMMER: _l("personal identity number"),
+    pii.SAMORDNINGSNUMMER: _l("coordination number"),
+    pii.TELEFON: _l("phone number"),
+    pii.E_POST: _l("e-mail address"),
+}
 CATEGORY_NAMES = {
     "safety": _l("Patient safety"),
     "training": _l("Training"),
@@ -50,16 +58,12 @@ def choices(names: dict[StrEnum | str, object], blank: str | None = None) -> lis
     return leading + [SelectChoice(str(value), name) for value, name in names.items()]
 
 
-class ReportFilterForm(FlaskForm):
-    """Filters read from the query string; shared by the queue and the export."""
+class DateRangeForm(FlaskForm):
+    """An optional range of submission dates, read from the query string."""
 
     class Meta:
         csrf = False  # a GET form: it changes nothing
 
-    category = SelectField(_l("Category"), choices=choices(
-        {**CATEGORY_NAMES, UNCLASSIFIED: _l("Not yet classified"),
-         NEEDS_REVIEW: _l("Needs review")}, blank=_l("All")),
-        default="")
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
 
@@ -67,6 +71,16 @@ class ReportFilterForm(FlaskForm):
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end date is before the start date."))
 
+
+class ReportFilterForm(DateRangeForm):
+    """The queue's filters."""
+
+    category = SelectField(_l("Category"), choices=choices(
+        {**CATEGORY_NAMES, UNCLASSIFIED: _l("Not yet classified"),
+         NEEDS_REVIEW: _l("Needs review")}, blank=_l("All")),
+        default="")
+
     def to_filters(self, **extra: object) -> ReportFilters:
-        return ReportFilters(category=self.category.data or None,
+        category = self.category.data
+        return ReportFilters(categories=frozenset([category] if category else []),
                              date_from=self.date_from.data, date_to=self.date_to.data, **extra)

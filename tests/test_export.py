@@ -1,12 +1,19 @@
-"""The researchers' CSV export."""
+"""The researchers' export: de-identified rows, filters, formats, pseudonyms, codebook, manifest."""
 
 import csv
+import hashlib
 import io
+import json
 
+import pandas as pd
 import pytest
 
-from app.services.export import COLUMNS, neutralise
+from app.services.export import ExportOptions, columns, export_file, neutralise, pseudonym
+from models import AuditEvent, Unit, db
 from tests.conftest import days_ago
+
+HEADER = [column.name for column in columns(pseudonymous=False)]
+PSEUDONYMOUS_HEADER = [column.name for column in columns(pseudonymous=True)]
 
 
 @pytest.fixture
@@ -16,67 +23,326 @@ def researcher(make_user, login):
     return user
 
 
-def download(client, query: str = "") -> list[dict[str, str]]:
-    response = client.get(f"/export/reports.csv?{query}")
-    assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+def fetch(client, query: str = "") -> bytes:
+    response = client.get(f"/export/reports?{query}")
+    assert response.status_code == 200, response.data
     assert response.is_streamed
-    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert "attachment" in response.headers["Content-Disposition"]
+    return response.get_data()
+
+
+def download(client, query: str = "") -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(fetch(client, query).decode())))
+
+
+def ids(rows: list[dict[str, str]]) -> list[int]:
+    return [int(row["report_id"]) for row in rows]
+
+
+def manifests(app) -> list[dict]:
+    with app.app_context():
+        return [event.details for event in
+                db.session.scalars(db.select(AuditEvent).where(
+                    AuditEvent.action == "export.reports").order_by(AuditEvent.id))]
 
 
 def test_export_has_every_column_and_no_reporter_identity(client, make_report, make_user,
                                                           researcher):
     reporter = make_user(email="named.reporter@example.org")
-    make_report("Systemet kraschade vid signering.", reporter=reporter, suggestion="Fixa det",
-                score_safety=0.12, is_safety=False, score_training=0.3, is_training=False,
-                score_functionality=0.91, is_functionality=True, model_version_id=None)
-    response = client.get("/export/reports.csv")
+    report_id = make_report("Systemet kraschade vid signering.", reporter=reporter,
+                            suggestion="Fixa det", score_safety=0.12, is_safety=False,
+                            score_training=0.3, is_training=False, score_functionality=0.91,
+                            is_functionality=True)
+    response = client.get("/export/reports")
+    assert response.mimetype == "text/csv"
     text = response.get_data(as_text=True)
-    rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == COLUMNS
-    row = rows[0]
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert list(row) == HEADER
+    assert row["report_id"] == str(report_id) and row["kind"] == "incident"
     assert row["text"] == "Systemet kraschade vid signering."
     assert row["unit"] == "Avdelning 12" and row["suggestion"] == "Fixa det"
+    assert row["occurred_at"] == "2026-03-01 08:30"
     assert row["functionality_score"] == "0.91" and row["functionality_label"] == "1"
-    assert row["safety_label"] == "0"
-    assert "named.reporter" not in text
-    assert "attachment" in response.headers["Content-Disposition"]
+    assert row["safety_label"] == "0" and row["labels_reviewed"] == "0"
+    assert "named.reporter" not in text and str(reporter.id) not in row.values()
 
 
-def test_export_filters_by_dates_and_category(client, make_report, researcher):
+def test_text_and_suggestion_are_exported_without_identifiers(client, make_report, researcher):
+    make_report("Pat 19121212-1212 fick fel dos, ring 070-123 45 67.",
+                suggestion="Mejla anna.svensson@region.se")
+    [row] = download(client)
+    assert row["text"] == "Pat [PERSONNUMMER] fick fel dos, ring [TELEFON]."
+    assert row["suggestion"] == "Mejla [E-POST]"
+
+
+def test_export_filters(client, make_report, researcher):
     old = make_report("Gammal rapport om utbildning", submitted=days_ago(40), is_training=True,
-                      is_safety=False, is_functionality=False)
-    new = make_report("Ny rapport om kraschar", submitted=days_ago(1), is_training=False,
-                      is_safety=False, is_functionality=True)
+                      is_safety=False, is_functionality=False, kind="feedback",
+                      status="closed", language="sv")
+    new = make_report("New report about crashes", submitted=days_ago(1), is_training=False,
+                      is_safety=False, is_functionality=True, unit="Röntgen", language="en")
+    other = make_report("Parkeringen är full", submitted=days_ago(2), is_training=False,
+                        is_safety=False, is_functionality=False, language="sv")
     since = days_ago(5).date().isoformat()
-    assert [r["reference"] for r in download(client, f"date_from={since}")] == [f"V-{new:06d}"]
+    assert ids(download(client, f"date_from={since}")) == [new, other]
     until = days_ago(30).date().isoformat()
-    assert [r["reference"] for r in download(client, f"date_to={until}")] == [f"V-{old:06d}"]
-    assert [r["reference"] for r in download(client, "category=training")] == [f"V-{old:06d}"]
+    assert ids(download(client, f"date_to={until}")) == [old]
+    assert ids(download(client, "category=training")) == [old]
+    assert ids(download(client, "category=training&category=other")) == [old, other]
     assert download(client, "category=safety") == []
+    assert ids(download(client, "kind=feedback")) == [old]
+    assert ids(download(client, "status=new")) == [new, other]
+    assert ids(download(client, "language=en")) == [new]
+    with client.application.app_context():
+        radiology = db.session.scalar(db.select(Unit.id).where(Unit.name == "Röntgen"))
+    assert ids(download(client, f"unit={radiology}")) == [new]
 
 
 @pytest.mark.parametrize("payload", ["=HYPERLINK(\"http://evil\")", "+1+1", "-2+3", "@SUM(A1)",
                                      "\tcmd", "\r=1"])
 def test_formulas_are_neutralised(client, make_report, researcher, payload):
-    make_report(f"{payload} och mer text", suggestion=payload)
+    make_report(f"{payload} och mer text", suggestion=payload, unit=f"{payload} enhet")
     [row] = download(client)
     assert row["text"].startswith("'" + payload[0])
     assert row["suggestion"] == "'" + payload
+    assert row["unit"].startswith("'" + payload[0])
 
 
-def test_neutralise_leaves_plain_text_and_numbers_alone():
+def test_neutralise_leaves_plain_text_alone():
     assert neutralise("Systemet = långsamt") == "Systemet = långsamt"
-    assert neutralise(0.5) == "0.5"
     assert neutralise(None) == ""
-    assert neutralise(True) == "1"
+    assert neutralise("-5") == "'-5"
 
 
-@pytest.mark.parametrize("query", ["category=nope", "date_from=2026-02-31", "format=xml"])
-def test_bad_export_filters_are_rejected(client, researcher, query):
-    assert client.get(f"/export/reports.csv?{query}").status_code == 400
+def test_export_reads_back_in_pandas_with_and_without_bom(client, make_report, researcher):
+    make_report("Läkemedelslistan, \"visade\" fel;\nny rad", suggestion="=1+1")
+    plain = fetch(client)
+    with_bom = fetch(client, "bom=y")
+    assert not plain.startswith(b"\xef\xbb\xbf")
+    assert with_bom == b"\xef\xbb\xbf" + plain
+    for data in (plain, with_bom):
+        frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", keep_default_na=False)
+        assert list(frame.columns) == HEADER
+        assert frame.loc[0, "text"] == "Läkemedelslistan, \"visade\" fel;\nny rad"
+        assert frame.loc[0, "suggestion"] == "'=1+1"
 
 
-def test_export_page_offers_the_filters(client, researcher):
+def test_json_lines_export(client, make_report, researcher):
+    first = make_report("Första", score_safety=0.5, is_safety=True)
+    second = make_report("Andra =1", suggestion="+46")
+    response = client.get("/export/reports?format=jsonl")
+    assert response.mimetype == "application/jsonl"
+    lines = response.get_data(as_text=True).splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [list(record) for record in records] == [HEADER, HEADER]
+    assert [record["report_id"] for record in records] == [first, second]
+    assert records[0]["safety_label"] == 1 and records[0]["safety_score"] == 0.5
+    assert records[1]["text"] == "Andra =1" and records[1]["suggestion"] == "'+46"
+    assert pd.read_json(io.StringIO("\n".join(lines)), lines=True).shape == (2, len(HEADER))
+
+
+def test_pseudonyms_are_stable_per_project_and_keyed(app, client, make_report, researcher):
+    first = make_report("Ett", unit="Avdelning 12")
+    make_report("Två", unit="Avdelning 12")
+    make_report("Tre", unit="Röntgen")
+    rows = download(client, "project=studie-1")
+    assert list(rows[0]) == PSEUDONYMOUS_HEADER
+    assert rows == download(client, "project=studie-1"), "stable within a project"
+    again = download(client, "project=studie-2")
+    assert {r["report_pseudonym"] for r in rows}.isdisjoint(r["report_pseudonym"] for r in again)
+    units = [row["unit_pseudonym"] for row in rows]
+    assert units[0] == units[1] != units[2]
+    text = fetch(client, "project=studie-1").decode()
+    assert "Avdelning 12" not in text and "Röntgen" not in text
+    # Without the key, hashing the report number does not give the pseudonym.
+    unkeyed = {hashlib.blake2b(f"report:{first}".encode(), digest_size=8).hexdigest(),
+               hashlib.sha256(f"report:{first}".encode()).hexdigest()[:16]}
+    assert rows[0]["report_pseudonym"] not in unkeyed
+    assert pseudonym(b"another key", "report", first) != rows[0]["report_pseudonym"]
+    app.config["PSEUDONYM_KEY"] = "a new server key"
+    assert download(client, "project=studie-1")[0]["report_pseudonym"] != \
+        rows[0]["report_pseudonym"]
+
+
+def test_every_export_records_a_manifest(app, client, make_report, researcher, active_model):
+    other = {"is_safety": False, "is_training": False, "is_functionality": False}
+    make_report("Ett", **other)
+    make_report("Två", submitted=days_ago(3), **other)
+    make_report("Säkerhet", is_safety=True)
+    data = fetch(client, "format=csv&bom=y&category=other&project=p1")
+    [manifest] = manifests(app)
+    assert manifest["rows"] == 2 and manifest["complete"] is True
+    assert manifest["sha256"] == hashlib.sha256(data).hexdigest()
+    assert manifest["model_version"] == active_model
+    assert manifest["format"] == "csv" and manifest["bom"] is True
+    assert manifest["project"] == "p1" and manifest["filters"]["categories"] == ["other"]
+    with app.app_context():
+        event = db.session.scalar(
+            db.select(AuditEvent).where(AuditEvent.action == "export.reports"))
+        assert event.actor_label == "researcher@example.org" and event.at is not None
+
+
+def test_an_export_broken_off_is_recorded_as_incomplete(app, make_report):
+    for number in range(5):
+        make_report(f"Rapport {number}")
+    with app.test_request_context():
+        chunks = export_file(options=ExportOptions(), actor=None, batch_size=2)
+        next(chunks)
+        chunks.close()
+    [manifest] = manifests(app)
+    assert manifest["complete"] is False and manifest["rows"] == 2
+
+
+@pytest.mark.parametrize("query", [
+    "category=nope", "date_from=2026-02-31", "format=xml", "project=../etc",
+    "project=" + "x" * 65, "unit=999999", "status=lost", "language=fi", "kind=x",
+    "date_from=2026-03-02&date_to=2026-03-01", "surprise=1",
+])
+def test_bad_export_requests_are_refused_and_record_nothing(app, client, researcher, query):
+    assert client.get(f"/export/reports?{query}").status_code == 400
+    assert manifests(app) == []
+
+
+def test_export_page_offers_filters_formats_and_downloads(client, researcher, make_unit):
+    make_unit("Röntgen")
     page = client.get("/export/").get_data(as_text=True)
-    assert 'name="date_from"' in page and 'name="category"' in page
+    for name in ("date_from", "date_to", "unit", "category", "status", "kind", "language",
+                 "format", "bom", "project"):
+        assert f'name="{name}"' in page
+    assert "/export/codebook.csv" in page and "/export/aggregates.csv" in page
+    assert "Röntgen" in page
+
+
+def test_staff_cannot_export(client, make_user, login):
+    login(make_user("staff"))
+    for path in ("/export/", "/export/reports", "/export/codebook.csv", "/export/aggregates.csv"):
+        assert client.get(path).status_code == 403
+
+
+# --- codebook ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("query", "header"), [("", HEADER), ("project=p1", PSEUDONYMOUS_HEADER)])
+def test_codebook_describes_every_column_of_the_export(client, researcher, query, header):
+    response = client.get(f"/export/codebook.csv?{query}")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [row["column"] for row in rows] == header
+    assert all(row["type"] and row["allowed_values"] and row["sensitivity"] and
+               row["description"] for row in rows)
+    by_name = {row["column"]: row for row in rows}
+    assert by_name["text"]["sensitivity"] == "de-identified free text"
+    assert "incident" in by_name["kind"]["allowed_values"]
+    assert by_name["status"]["allowed_values"].count(";") == 4
+
+
+# --- aggregates -------------------------------------------------------------------
+
+
+def aggregate_rows(client, query: str = "") -> dict[tuple[str, str, str], dict[str, str]]:
+    response = client.get(f"/export/aggregates.csv?{query}")
+    assert response.status_code == 200, response.data
+    rows = csv.DictReader(io.StringIO(response.get_data(as_text=True)))
+    return {(row["week"], row["unit"], row["category"]): row for row in rows}
+
+
+def test_aggregates_suppress_small_cells(app, client, make_report, researcher):
+    when = days_ago(1)
+    for _ in range(6):
+        make_report("Fel dos", unit="Akuten", submitted=when, is_safety=True,
+                    is_training=False, is_functionality=False)
+    for _ in range(2):
+        make_report("Fel dos", unit="IVA", submitted=when, is_safety=True,
+                    is_training=False, is_functionality=False)
+    make_report("Parkering", unit="IVA", submitted=when, is_safety=False,
+                is_training=False, is_functionality=False)
+    week = "{}-W{:02d}".format(*when.date().isocalendar()[:2])
+    rows = aggregate_rows(client)
+    assert rows[week, "Akuten", "safety"]["reports"] == "6"
+    assert rows[week, "Akuten", "safety"]["suppressed"] == "0"
+    assert rows[week, "IVA", "safety"] == {"week": week, "unit": "IVA", "category": "safety",
+                                          "reports": "", "suppressed": "1"}
+    assert rows[week, "IVA", "other"]["reports"] == ""
+    assert (week, "Akuten", "training") not in rows
+    app.config["AGGREGATE_MIN_CELL"] = 2
+    assert aggregate_rows(client)[week, "IVA", "safety"]["reports"] == "2"
+    with app.app_context():
+        [event] = db.session.scalars(db.select(AuditEvent).where(
+            AuditEvent.action == "export.aggregates")).all()[:1]
+        assert event.details["suppressed"] == 2 and event.details["min_cell"] == 5
+
+
+def test_aggregates_follow_the_filters(client, make_report, researcher):
+    make_report("Gammal", submitted=days_ago(40), is_safety=True, is_training=False,
+                is_functionality=False)
+    make_report("Ny", submitted=days_ago(1), is_safety=True, is_training=False,
+                is_functionality=False)
+    since = days_ago(5).date().isoformat()
+    assert len(aggregate_rows(client, f"date_from={since}")) == 1
+    assert len(aggregate_rows(client)) == 2
+
+
+# --- command line -------------------------------------------------------------------
+
+
+def test_cli_writes_the_same_rows_as_the_web_export(app, client, runner, make_report,
+                                                    researcher, tmp_path):
+    make_report("Ett 19121212-1212", submitted=days_ago(3))
+    make_report("Två", submitted=days_ago(1), unit="Röntgen")
+    since = days_ago(2).date().isoformat()
+    target = tmp_path / "out.csv"
+    result = runner.invoke(args=["export", "reports", "--from", since, "--unit", "Röntgen",
+                                 "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes() == fetch(client, f"date_from={since}")
+    assert manifests(app)[0]["rows"] == 1
+    everything = runner.invoke(args=["export", "reports", "--format", "jsonl"])
+    records = [json.loads(line) for line in everything.output.splitlines()]
+    assert [r["text"] for r in records] == ["Ett [PERSONNUMMER]", "Två"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--unit", "Nowhere"], "no unit called Nowhere"),
+    (["--project", "../x"], "project name"),
+    (["--from", "2026-02-31"], "--from"),
+    (["--from", "2026-03-02", "--to", "2026-03-01"], "before the start"),
+    (["--category", "nope"], "--category"),
+])
+def test_cli_refuses_bad_options(app, runner, args, message):
+    result = runner.invoke(args=["export", "reports", *args])
+    assert result.exit_code == 2 and message in result.output
+    assert manifests(app) == []
+
+
+def test_cli_codebook_and_aggregates(runner, make_report):
+    codebook = runner.invoke(args=["export", "codebook", "--pseudonymous"])
+    assert [row["column"] for row in csv.DictReader(io.StringIO(codebook.output))] == \
+        PSEUDONYMOUS_HEADER
+    for _ in range(3):
+        make_report("Fel", is_safety=True, is_training=False, is_functionality=False)
+    counts = runner.invoke(args=["export", "aggregates", "--min-cell", "3"])
+    [row] = list(csv.DictReader(io.StringIO(counts.output)))
+    assert row["reports"] == "3" and row["category"] == "safety"
+    hidden = runner.invoke(args=["export", "aggregates", "--min-cell", "4"])
+    [row] = list(csv.DictReader(io.StringIO(hidden.output)))
+    assert row["reports"] == ""
+
+
+def test_progress_hears_every_row(app, make_report):
+    for number in range(5):
+        make_report(f"Rapport {number}")
+    heard = []
+    with app.test_request_context():
+        list(export_file(ExportOptions(), None, batch_size=2, progress=heard.append))
+    assert sum(heard) == 5
+
+
+def test_reports_of_an_inactive_unit_can_still_be_exported(app, client, make_report, researcher):
+    report_id = make_report("Gammal enhet", unit="Avdelning 9")
+    with app.app_context():
+        unit = db.session.scalar(db.select(Unit).where(Unit.name == "Avdelning 9"))
+        unit.active = False
+        db.session.commit()
+        unit_id = unit.id
+    assert f'value="{unit_id}"' in client.get("/export/").get_data(as_text=True)
+    assert ids(download(client, f"unit={unit_id}")) == [report_id]

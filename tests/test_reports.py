@@ -110,6 +110,17 @@ def test_logged_in_user_may_report_with_name(app, client, make_unit, make_user, 
     assert "receipt-code" not in page
 
 
+def test_a_role_without_named_reports_reports_anonymously(app, client, make_unit, make_user,
+                                                          login):
+    unit, user = make_unit(), make_user("researcher")
+    login(user)
+    assert 'name="identity"' not in client.get("/").get_data(as_text=True)
+    page = client.post("/", data=form_data(unit.id, identity="named")).get_data(as_text=True)
+    [report] = all_reports(app)
+    assert report.reporter_id is None and report.submitted_at is None
+    assert "receipt-code" in page
+
+
 def test_logged_in_user_who_chooses_anonymous_is_anonymous(app, client, make_unit, make_user,
                                                            login):
     unit, user = make_unit(), make_user()

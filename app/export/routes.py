@@ -1,43 +1,74 @@
-from dataclasses import asdict
+"""The researchers' pages: the de-identified export, its codebook and aggregate counts."""
+
 from datetime import date
 
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
 from flask_login import current_user
 
-from app.auth.access import roles_required
-from app.forms import ReportFilterForm
+from app.auth.access import permission_required
+from app.export.forms import ExportForm
 from app.guards import reject_unknown_args
-from app.services.audit import record
-from app.services.export import csv_chunks, export_rows
-from models import Role
+from app.services.aggregates import aggregates_csv
+from app.services.export import Format, codebook_csv, export_file
+from app.services.units import unit_choices
 
 bp = Blueprint("export", __name__, url_prefix="/export")
 
+MIMETYPES = {Format.CSV: "text/csv", Format.JSONL: "application/jsonl"}
 
-def _filter_form() -> ReportFilterForm:
-    form = ReportFilterForm(formdata=request.args)
+
+def _form() -> ExportForm:
+    form = ExportForm(units=unit_choices(include_inactive=True), formdata=request.args)
     reject_unknown_args(set(form.data))
     return form
 
 
+def _download(body, mimetype: str, name: str) -> Response:
+    filename = f"vaka-{name}-{date.today().isoformat()}"
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _refused(form: ExportForm) -> tuple[str, int]:
+    return render_template("export/index.html", form=form), 400
+
+
 @bp.get("/")
-@roles_required(Role.RESEARCHER, Role.COORDINATOR)
+@permission_required("export.deidentified")
 def index():
-    form = _filter_form()
+    form = _form()
     valid = form.validate() if request.args else True
     return render_template("export/index.html", form=form), 200 if valid else 400
 
 
-@bp.get("/reports.csv")
-@roles_required(Role.RESEARCHER, Role.COORDINATOR)
-def reports_csv():
-    form = _filter_form()
+@bp.get("/reports")
+@permission_required("export.deidentified")
+def reports():
+    form = _form()
     if not form.validate():
-        return render_template("export/index.html", form=form), 400
-    filters = form.to_filters()
-    record("export.csv", current_user, **asdict(filters))
-    rows = export_rows(filters, current_app.config["EXPORT_BATCH_SIZE"])
-    filename = f"vaka-reports-{date.today().isoformat()}.csv"
-    return Response(stream_with_context(csv_chunks(rows)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "Cache-Control": "no-store"})
+        return _refused(form)
+    options = form.to_options()
+    chunks = export_file(options, current_user)
+    return _download(stream_with_context(chunks), MIMETYPES[options.format],
+                     f"reports.{options.format}")
+
+
+@bp.get("/codebook.csv")
+@permission_required("export.deidentified")
+def codebook():
+    form = _form()
+    if not form.validate():
+        return _refused(form)
+    return _download(codebook_csv(pseudonymous=bool(form.project.data)), "text/csv",
+                     "codebook.csv")
+
+
+@bp.get("/aggregates.csv")
+@permission_required("export.aggregate")
+def aggregates():
+    form = _form()
+    if not form.validate():
+        return _refused(form)
+    body = aggregates_csv(form.to_filters(), current_app.config["AGGREGATE_MIN_CELL"],
+                          current_user)
+    return _download(body, "text/csv", "aggregates.csv")

@@ -1,66 +1,331 @@
-"""The researchers' CSV export: streamed row by row, never holding the whole file.
+"""The researchers' export: de-identified report rows, streamed in constant memory.
 
-No column says who reported: reporter, receipt and submission time are never
-selected. Every cell a spreadsheet could run as a formula is neutralised.
+What a researcher gets:
+* no column says who reported: reporter, receipt and submission time are never
+  selected, and the free text is the copy scrubbed of personal identifiers
+  when it was written (see app/services/identifiers.py);
+* optionally pseudonyms instead of report numbers and unit names: a keyed hash,
+  stable within one research project and not reversible without the server's key;
+* every cell a spreadsheet would run as a formula is neutralised.
+
+Speed: the database does the per-cell work (formula quoting, booleans as 0/1,
+dates as text), so the Python side only hands whole batches of rows to the C
+``csv`` writer. Each finished export is recorded in the audit log with a
+manifest: filters, format, row count, active model version, time and SHA-256.
 """
 
 import csv
+import hashlib
+import hmac
 import io
-from collections.abc import Iterable, Iterator
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
+from flask import current_app
+from sqlalchemy import Float, Integer, Numeric, String, case, cast, func, literal, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.services import ServiceError
+from app.services.audit import record
+from app.services.classification import active_version
 from app.services.triage import ReportFilters, filtered_reports
-from models import CATEGORIES, Report, Unit, db
-from models.report import reference_for
+from models import CATEGORIES, Area, Impact, Kind, Report, Status, Unit, User, db
 
 #: Characters that make a spreadsheet treat a cell as a formula or a command.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: What a research project's name may look like (it is part of an audit entry).
+PROJECT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+#: Scores are exported to this many decimals.
+SCORE_DECIMALS = 4
+#: Excel needs a byte-order mark to read a CSV file as UTF-8.
+UTF8_BOM = "\ufeff"
 
-COLUMNS = (
-    ["reference", "kind", "submitted_on", "occurred_at", "unit", "area", "impact", "status",
-     "language", "model_version"]
-    + [f"{c}_{part}" for c in CATEGORIES for part in ("score", "label")]
-    + ["labels_reviewed", "text", "suggestion"]
-)
+
+class Format(StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+
+
+class Sensitivity(StrEnum):
+    """How careful a researcher must be with a column (described in the codebook)."""
+
+    IDENTIFIER = "identifier"
+    PSEUDONYM = "pseudonym"
+    QUASI_IDENTIFIER = "quasi-identifier"
+    FREE_TEXT = "de-identified free text"
+    PLAIN = "non-identifying"
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    filters: ReportFilters = field(default_factory=ReportFilters)
+    format: Format = Format.CSV
+    #: Start a CSV file with a byte-order mark so that spreadsheets read it as UTF-8.
+    bom: bool = False
+    #: Pseudonymise report numbers and units with this research project's key.
+    project: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.project is not None and not PROJECT_NAME.fullmatch(self.project):
+            raise ServiceError("a project name is 1-64 letters, digits, dots, dashes or "
+                               "underscores")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the export, described for the codebook."""
+
+    name: str
+    type: str
+    values: str
+    sensitivity: Sensitivity
+    description: str
+
+
+def _listed(enum: type[StrEnum]) -> str:
+    return "; ".join(member.value for member in enum)
+
+
+_SCORE = f"number 0-1, {SCORE_DECIMALS} decimals; empty"
+_FLAG = "0; 1; empty"
+
+
+def columns(pseudonymous: bool) -> list[Column]:
+    """The export's columns, in order: the same list drives the file and its codebook."""
+    if pseudonymous:
+        report = Column("report_pseudonym", "string", "16 hex digits", Sensitivity.PSEUDONYM,
+                        "A keyed hash of the report's number, stable within the research project.")
+        unit = Column("unit_pseudonym", "string", "16 hex digits", Sensitivity.PSEUDONYM,
+                      "A keyed hash of the reporting unit, stable within the research project.")
+    else:
+        report = Column("report_id", "integer", "1 or more", Sensitivity.IDENTIFIER,
+                        "The report's number (staff see it as V- and six digits).")
+        unit = Column("unit", "string", "unit names", Sensitivity.QUASI_IDENTIFIER,
+                      "The ward, clinic or department the report is about.")
+    scores = [
+        column
+        for category in CATEGORIES
+        for column in (
+            Column(f"{category}_score", "number", _SCORE, Sensitivity.PLAIN,
+                   f"The classifier's calibrated probability that the report is about {category}."),
+            Column(f"{category}_label", "integer", _FLAG, Sensitivity.PLAIN,
+                   f"1 if the report counts as {category} (a person's decision wins over the "
+                   "model's); empty if not yet classified."),
+        )
+    ]
+    return [
+        report,
+        Column("kind", "string", _listed(Kind), Sensitivity.PLAIN, "Incident or feedback."),
+        Column("submitted_on", "date", "YYYY-MM-DD", Sensitivity.QUASI_IDENTIFIER,
+               "The day the report was sent (never the time)."),
+        Column("occurred_at", "datetime", "YYYY-MM-DD HH:MM", Sensitivity.QUASI_IDENTIFIER,
+               "When the reporter says it happened."),
+        unit,
+        Column("area", "string", _listed(Area), Sensitivity.PLAIN,
+               "The affected part of the record system, as chosen by the reporter."),
+        Column("impact", "string", _listed(Impact), Sensitivity.PLAIN,
+               "Patient impact, as chosen by the reporter."),
+        Column("status", "string", _listed(Status), Sensitivity.PLAIN,
+               "Where the coordination group's handling stands."),
+        Column("language", "string", "sv; en; empty", Sensitivity.PLAIN,
+               "The language the text was detected to be in."),
+        Column("model_version", "integer", "1 or more; empty", Sensitivity.PLAIN,
+               "The classifier version behind the scores."),
+        *scores,
+        Column("labels_reviewed", "integer", "0; 1", Sensitivity.PLAIN,
+               "1 if a person confirmed or corrected the categories."),
+        Column("text", "string", "free text", Sensitivity.FREE_TEXT,
+               "What happened, with personal identity and coordination numbers, phone numbers "
+               "and e-mail addresses replaced by [PERSONNUMMER], [SAMORDNINGSNUMMER], "
+               "[TELEFON] and [E-POST]. Names and other identifiers may remain."),
+        Column("suggestion", "string", "free text; empty", Sensitivity.FREE_TEXT,
+               "The reporter's suggestion, de-identified like the text."),
+    ]
+
+
+# --- the rows -------------------------------------------------------------------
+
+
+def _neutralised(expression: ColumnElement) -> ColumnElement:
+    """SQL for a text cell with a leading formula trigger quoted away."""
+    return case((func.substr(expression, 1, 1).in_(FORMULA_TRIGGERS), literal("'") + expression),
+                else_=expression)
+
+
+def _rounded(score: ColumnElement) -> ColumnElement:
+    """A score to four decimals (PostgreSQL rounds numerics only, not doubles)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.round(cast(score, Numeric), SCORE_DECIMALS), Float)
+    return func.round(score, SCORE_DECIMALS)
+
+
+def _selected(pseudonymous: bool) -> list[ColumnElement]:
+    """The SQL expressions behind `columns(pseudonymous)`, one for one."""
+    scores = [
+        expression
+        for category in CATEGORIES
+        for expression in (_rounded(getattr(Report, f"score_{category}")),
+                           cast(getattr(Report, f"is_{category}"), Integer))
+    ]
+    return [
+        Report.id,
+        Report.kind,
+        cast(Report.submitted_on, String),
+        func.substr(cast(Report.occurred_at, String), 1, 16),
+        Report.unit_id if pseudonymous else _neutralised(Unit.name),
+        Report.area, Report.impact, Report.status, Report.language, Report.model_version_id,
+        *scores,
+        cast(Report.labels_reviewed, Integer),
+        _neutralised(Report.text_deidentified),
+        _neutralised(Report.suggestion_deidentified),
+    ]
+
+
+def pseudonym_key(project: str) -> bytes:
+    """The secret key of one research project, derived from the server's key."""
+    secret = current_app.config["PSEUDONYM_KEY"] or current_app.config["SECRET_KEY"]
+    return hmac.digest(secret.encode(), b"export-project:" + project.encode(), "sha256")
+
+
+def pseudonym(key: bytes, kind: str, value: object) -> str:
+    """A keyed BLAKE2 hash of `value`: the same within one key, unlinkable without it."""
+    return hashlib.blake2b(f"{kind}:{value}".encode(), key=key, digest_size=8).hexdigest()
+
+
+def _pseudonymiser(project: str) -> Callable[[Sequence], list]:
+    """A function that swaps a row's report and unit ids for their pseudonyms."""
+    key = pseudonym_key(project)
+    units: dict[int, str] = {}
+
+    def swap(row: Sequence) -> list:
+        unit_id = row[4]
+        if unit_id not in units:
+            units[unit_id] = pseudonym(key, "unit", unit_id)
+        return [pseudonym(key, "report", row[0]), *row[1:4], units[unit_id], *row[5:]]
+
+    return swap
+
+
+def row_batches(options: ExportOptions, batch_size: int) -> Iterator[Sequence[Sequence]]:
+    """The export's rows, oldest first, a batch at a time; the cursor stays open meanwhile.
+
+    The query runs on the session's connection, bypassing the ORM: rows come out
+    as the database gives them (a server-side cursor on PostgreSQL).
+    """
+    pseudonymous = options.project is not None
+    query = filtered_reports(options.filters, *_selected(pseudonymous))
+    if not pseudonymous:
+        query = query.join(Unit, Unit.id == Report.unit_id)
+    query = query.order_by(Report.id).execution_options(yield_per=batch_size)
+    swap = _pseudonymiser(options.project) if pseudonymous else None
+    with db.session.connection().execute(query) as result:
+        for batch in result.partitions():
+            yield [swap(row) for row in batch] if swap else batch
+
+
+# --- the file -------------------------------------------------------------------
+
+
+def _csv_chunks(header: list[str], batches: Iterator[Sequence[Sequence]],
+                bom: bool) -> Iterator[tuple[str, int]]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    if bom:
+        buffer.write(UTF8_BOM)
+    writer.writerow(header)
+    for batch in batches:
+        writer.writerows(batch)
+        yield buffer.getvalue(), len(batch)
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue(), 0  # the header of an empty export
+
+
+def _jsonl_chunks(header: list[str], batches: Iterator[Sequence[Sequence]]
+                  ) -> Iterator[tuple[str, int]]:
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    for batch in batches:
+        lines = [encode(dict(zip(header, row, strict=True))) for row in batch]
+        yield "\n".join(lines) + "\n", len(batch)
+
+
+@dataclass
+class Manifest:
+    """What the audit log keeps of an export."""
+
+    filters: dict
+    format: str
+    bom: bool
+    project: str | None
+    model_version: int | None
+    rows: int = 0
+    sha256: str = ""
+    complete: bool = False
+
+
+def export_file(options: ExportOptions, actor: User | None, batch_size: int | None = None,
+                progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
+    """The export as UTF-8 bytes, in chunks; its manifest is audited when it ends.
+
+    An export broken off (the browser went away) is recorded too, as incomplete,
+    with the rows sent so far. `progress` hears how many rows each chunk holds.
+    """
+    batch_size = batch_size or current_app.config["EXPORT_BATCH_SIZE"]
+    version = active_version()
+    manifest = Manifest(filters=asdict(options.filters), format=options.format,
+                        bom=options.bom, project=options.project,
+                        model_version=version.id if version else None)
+    header = [column.name for column in columns(options.project is not None)]
+    batches = row_batches(options, batch_size)
+    chunks = (_jsonl_chunks(header, batches) if options.format == Format.JSONL
+              else _csv_chunks(header, batches, options.bom))
+    digest = hashlib.sha256()
+    try:
+        for text, rows in chunks:
+            data = text.encode()
+            digest.update(data)
+            manifest.rows += rows
+            if progress:
+                progress(rows)
+            yield data
+        manifest.complete = True
+    finally:
+        chunks.close()
+        manifest.sha256 = digest.hexdigest()
+        record("export.reports", actor, **asdict(manifest))
+
+
+def export_size(filters: ReportFilters) -> int:
+    """How many reports an export with `filters` holds (for a progress bar)."""
+    query = filtered_reports(filters, func.count(Report.id))
+    return db.session.scalar(query) or 0
+
+
+def unit_ids(names: Sequence[str]) -> frozenset[int]:
+    """The ids of the units called `names`; ServiceError names any that does not exist."""
+    found = dict(db.session.execute(select(Unit.name, Unit.id).where(Unit.name.in_(names))).all())
+    missing = sorted(set(names) - set(found))
+    if missing:
+        raise ServiceError(f"no unit called {', '.join(missing)}")
+    return frozenset(found.values())
+
+
+def codebook_csv(pseudonymous: bool) -> str:
+    """The codebook: every column of the export with its type, values and sensitivity."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["column", "type", "allowed_values", "sensitivity", "description"])
+    for column in columns(pseudonymous):
+        writer.writerow([column.name, column.type, column.values, column.sensitivity,
+                         column.description])
+    return buffer.getvalue()
 
 
 def neutralise(value: object) -> str:
     """Text safe to open in a spreadsheet: a leading formula trigger is quoted away."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    text = str(value)
-    if text.startswith(FORMULA_TRIGGERS):
-        return "'" + text
-    return text
-
-
-def export_rows(filters: ReportFilters, batch_size: int = 1000) -> Iterator[list[str]]:
-    """Rows for the export, oldest first, fetched from the database in batches."""
-    columns = (
-        Report.id, Report.kind, Report.submitted_on, Report.occurred_at, Unit.name,
-        Report.area, Report.impact, Report.status, Report.language, Report.model_version_id,
-        *(column for c in CATEGORIES
-          for column in (getattr(Report, f"score_{c}"), getattr(Report, f"is_{c}"))),
-        Report.labels_reviewed, Report.text, Report.suggestion,
-    )
-    query = (filtered_reports(filters, *columns)
-             .join(Unit, Unit.id == Report.unit_id)
-             .order_by(Report.id)
-             .execution_options(yield_per=batch_size))
-    for row in db.session.execute(query):
-        yield [reference_for(row[0]), *(neutralise(value) for value in row[1:])]
-
-
-def csv_chunks(rows: Iterable[list[str]], rows_per_chunk: int = 500) -> Iterator[str]:
-    """The CSV text (header first) in chunks of a few hundred rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if count % rows_per_chunk == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.services import NotFound, ServiceError
@@ -17,13 +17,31 @@ OTHER, UNCLASSIFIED, NEEDS_REVIEW = "other", "unclassified", "needs_review"
 
 @dataclass(frozen=True)
 class ReportFilters:
-    """Filters shared by the triage queue and the research export."""
+    """Filters shared by the triage queue and the research export.
 
-    category: str | None = None
-    status: str | None = None
-    unit_id: int | None = None
+    Within one filter any of the values may match (an empty set: no filter);
+    the filters themselves must all hold.
+    """
+
+    categories: frozenset[str] = frozenset()
+    statuses: frozenset[str] = frozenset()
+    unit_ids: frozenset[int] = frozenset()
+    kind: str | None = None
+    language: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+
+
+def _category_condition(category: str) -> ColumnElement[bool]:
+    if category in CATEGORIES:
+        return getattr(Report, f"is_{category}").is_(True)
+    if category == OTHER:
+        return and_(*(getattr(Report, f"is_{c}").is_(False) for c in CATEGORIES))
+    if category == UNCLASSIFIED:
+        return or_(*(getattr(Report, f"is_{c}").is_(None) for c in CATEGORIES))
+    if category == NEEDS_REVIEW:
+        return Report.needs_review.is_(True)
+    raise ServiceError(f"unknown category {category!r}")
 
 
 def filtered_reports(filters: ReportFilters, *columns) -> Select:
@@ -32,18 +50,16 @@ def filtered_reports(filters: ReportFilters, *columns) -> Select:
     Dates are inclusive submission dates.
     """
     query = select(*columns) if columns else select(Report)
-    if filters.category in CATEGORIES:
-        query = query.where(getattr(Report, f"is_{filters.category}").is_(True))
-    elif filters.category == OTHER:
-        query = query.where(and_(*(getattr(Report, f"is_{c}").is_(False) for c in CATEGORIES)))
-    elif filters.category == UNCLASSIFIED:
-        query = query.where(or_(*(getattr(Report, f"is_{c}").is_(None) for c in CATEGORIES)))
-    elif filters.category == NEEDS_REVIEW:
-        query = query.where(Report.needs_review.is_(True))
-    if filters.status:
-        query = query.where(Report.status == filters.status)
-    if filters.unit_id:
-        query = query.where(Report.unit_id == filters.unit_id)
+    if filters.categories:
+        query = query.where(or_(*(_category_condition(c) for c in sorted(filters.categories))))
+    if filters.statuses:
+        query = query.where(Report.status.in_(sorted(filters.statuses)))
+    if filters.unit_ids:
+        query = query.where(Report.unit_id.in_(sorted(filters.unit_ids)))
+    if filters.kind:
+        query = query.where(Report.kind == filters.kind)
+    if filters.language:
+        query = query.where(Report.language == filters.language)
     if filters.date_from:
         query = query.where(Report.submitted_on >= filters.date_from)
     if filters.date_to:

@@ -21,8 +21,9 @@ class QueueFilterForm(ReportFilterForm):
         self.unit.choices = choices({str(i): name for i, name in units}, blank=_l("All"))
 
     def to_filters(self):
-        return super().to_filters(status=self.status.data or None,
-                                  unit_id=int(self.unit.data) if self.unit.data else None)
+        return super().to_filters(
+            statuses=frozenset([self.status.data] if self.status.data else []),
+            unit_ids=frozenset([int(self.unit.data)] if self.unit.data else []))
 
 
 class ReviewForm(FlaskForm):

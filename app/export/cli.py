@@ -1,0 +1,101 @@
+"""``flask --app app export reports|codebook|aggregates``: the research files from a shell."""
+
+import sys
+from datetime import datetime
+
+import click
+from flask import current_app
+
+from app.export.routes import bp
+from app.services import ServiceError
+from app.services.aggregates import aggregates_csv
+from app.services.export import (
+    ExportOptions,
+    Format,
+    codebook_csv,
+    export_file,
+    export_size,
+    unit_ids,
+)
+from app.services.triage import ReportFilters
+from models import CATEGORIES, Kind, Status
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _filters(date_from: datetime | None, date_to: datetime | None, unit: tuple[str, ...],
+             category: tuple[str, ...], status: tuple[str, ...], kind: str | None,
+             language: str | None) -> ReportFilters:
+    if date_from and date_to and date_to < date_from:
+        raise click.BadParameter("the end date is before the start date", param_hint="--to")
+    try:
+        units = unit_ids(unit) if unit else frozenset()
+    except ServiceError as error:
+        raise click.BadParameter(str(error), param_hint="--unit") from error
+    return ReportFilters(categories=frozenset(category), statuses=frozenset(status),
+                         unit_ids=units, kind=kind, language=language,
+                         date_from=date_from.date() if date_from else None,
+                         date_to=date_to.date() if date_to else None)
+
+
+def filter_options(command):
+    """The filters every export command takes, as in the web form."""
+    options = [
+        click.option("--from", "date_from", type=_DATE, help="First submission date (YYYY-MM-DD)."),
+        click.option("--to", "date_to", type=_DATE, help="Last submission date (YYYY-MM-DD)."),
+        click.option("--unit", multiple=True, help="A unit's name (repeat for several)."),
+        click.option("--category", multiple=True, type=click.Choice([*CATEGORIES, "other"]),
+                     help="Reports in any of these categories (repeat for several)."),
+        click.option("--status", multiple=True, type=click.Choice([s.value for s in Status])),
+        click.option("--kind", type=click.Choice([k.value for k in Kind])),
+        click.option("--language", type=click.Choice(["sv", "en"])),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@bp.cli.command("reports")
+@filter_options
+@click.option("--format", "file_format", type=click.Choice([f.value for f in Format]),
+              default=Format.CSV.value, show_default=True)
+@click.option("--bom", is_flag=True, help="Start a CSV file with a byte-order mark (for Excel).")
+@click.option("--project", help="Pseudonymise report numbers and units for this project.")
+@click.option("--output", "-o", type=click.File("wb"), default="-", show_default=True,
+              help="The file to write; - is standard output.")
+def reports_command(file_format: str, bom: bool, project: str | None, output, **filters) -> None:
+    """Write the de-identified reports, as the export page does; audited like it."""
+    try:
+        options = ExportOptions(filters=_filters(**filters), format=Format(file_format), bom=bom,
+                                project=project)
+    except ServiceError as error:
+        raise click.BadParameter(str(error), param_hint="--project") from error
+    if sys.stderr.isatty():
+        with click.progressbar(length=export_size(options.filters), label="Exporting",
+                               file=sys.stderr) as bar:
+            _write(options, output, bar.update)
+    else:
+        _write(options, output, None)
+
+
+def _write(options: ExportOptions, output, progress) -> None:
+    for chunk in export_file(options, None, current_app.config["EXPORT_BATCH_SIZE"], progress):
+        output.write(chunk)
+    output.flush()
+
+
+@bp.cli.command("codebook")
+@click.option("--pseudonymous", is_flag=True, help="Describe a pseudonymised export.")
+def codebook_command(pseudonymous: bool) -> None:
+    """Print the codebook: every column, its type, allowed values and sensitivity."""
+    click.echo(codebook_csv(pseudonymous), nl=False)
+
+
+@bp.cli.command("aggregates")
+@filter_options
+@click.option("--min-cell", type=click.IntRange(min=1), help="Smallest count shown "
+              "(default: the AGGREGATE_MIN_CELL setting).")
+def aggregates_command(min_cell: int | None, **filters) -> None:
+    """Print reports per category x unit x week, small counts suppressed."""
+    min_cell = min_cell or current_app.config["AGGREGATE_MIN_CELL"]
+    click.echo(aggregates_csv(_filters(**filters), min_cell, None), nl=False)
