@@ -14,7 +14,7 @@ that peak memory belongs to the export alone:
   client, a logged-in researcher), the streamed body read to the end.
 
 It prints rows per second, the ratio to the baseline and peak resident memory
-(ru_maxrss). Without --database it uses a temporary SQLite file; for
+(VmHWM). Without --database it uses a temporary SQLite file; for
 PostgreSQL pass e.g. postgresql://postgres@127.0.0.1:5432/bench (the database
 must exist; its tables are dropped and created).
 """
@@ -153,9 +153,10 @@ def run_web(url: str) -> tuple[int, float]:
 
 def _child(code: str, url: str) -> dict:
     """Run `code` in a fresh Python process; it prints rows and seconds, we add its peak memory."""
-    wrapped = (f"import atexit, resource, sys; sys.path.insert(0, {str(ROOT)!r}); "
-               "atexit.register(lambda: print('peak', resource.getrusage("
-               "resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)); " + code)
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through exec.
+    wrapped = (f"import atexit, re, sys; sys.path.insert(0, {str(ROOT)!r}); "
+               "atexit.register(lambda: print('peak', re.search(r'VmHWM:\\s+(\\d+)', "
+               "open('/proc/self/status').read()).group(1), file=sys.stderr)); " + code)
     began = time.perf_counter()
     result = subprocess.run([sys.executable, "-c", wrapped], capture_output=True, text=True,
                             cwd=ROOT, env=environment(url))

@@ -35,7 +35,7 @@ class ExportForm(DateRangeForm):
         validators=[Optional(), Length(max=64),
                     Regexp(PROJECT_NAME.pattern + "$",
                            message=_l("Letters, digits, dots, dashes and underscores only."))],
-        description=_l("Give a project name to get keyed pseudonyms instead of report numbers "
+        description=_l("Give a project name to get keyed pseudonyms instead of report references "
                        "and unit names. They stay the same for every export of that project."))
 
     def __init__(self, units: list[tuple[int, str]], *args, **kwargs):
