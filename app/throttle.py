@@ -41,8 +41,24 @@ receipt_per_address = limiter.limit(_limit("RECEIPT_LIMIT_PER_ADDRESS"), key_fun
                                     methods=["POST"], scope="receipt-address")
 
 
+class _ForwardedForRemoved:
+    """WSGI middleware that drops X-Forwarded-For once ProxyFix (if any) has used it.
+
+    Flask-Login's session protection reads the header directly, whoever sent it;
+    without it, it uses the address ProxyFix vouched for (or the connection's).
+    """
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        environ.pop("HTTP_X_FORWARDED_FOR", None)
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     proxies = app.config["TRUSTED_PROXIES"]
+    app.wsgi_app = _ForwardedForRemoved(app.wsgi_app)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     limiter.init_app(app)

@@ -20,10 +20,16 @@ that begin with ``0`` (``0701234567``) are a phone number unless the Luhn digit 
 right, in which case they are a personal number of someone born in 19x0s/200x.
 Either way the span is masked.
 
-Robustness. Every pattern is anchored with look-arounds such as ``(?<!\\d)`` and
-uses bounded quantifiers only, so each start position costs a bounded number of
-steps and scanning is linear in the length of the text. Candidates are then
-validated in Python (calendar dates, digit counts, group shapes).
+Speed. The scanning patterns use look-arounds and bounded quantifiers only, so
+each start position costs a bounded number of steps and scanning is linear in the
+length of the text. The personal-number and phone patterns begin with a character
+class, so the scan skips characters that cannot begin an identifier in C; the
+e-mail pattern runs only around the "@" signs. The patterns do most of the
+checking themselves: a personal number's month and day, and the digit counts and
+groups of a phone number (see the phone section). Python checks only days 29-31,
+the century of a long form and the check digit of the ambiguous form, and cuts
+the rare international number whose groups break a counting rule.
+bench/pii_speed.py measures it on adversarial and on realistic text.
 
 Known limitations: a compact date-time such as ``260314-0830`` or
 ``202603140830`` has the shape and date of a personal number and is masked;
@@ -32,11 +38,11 @@ phone numbers; phone numbers written with parentheses (``(08) 123 45 67``) or
 ``+46 (0)70`` are not recognised; names and addresses are out of scope.
 """
 
-import bisect
 import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from itertools import starmap
 
 PERSONNUMMER = "personnummer"
 SAMORDNINGSNUMMER = "samordningsnummer"
@@ -64,136 +70,163 @@ def placeholder(kind: str) -> str:
     return f"[{kind.upper()}]"
 
 
+_PLACEHOLDERS = {kind: placeholder(kind) for kind in KINDS}
+
+
+# Finders return (start, end, kind); `find_pii` makes Findings of those it keeps.
+_Span = tuple[int, int, str]
+
+
 # --- personal identity and coordination numbers -------------------------------
 
-_PNR_RE = re.compile(r"(?<!\d)(\d{2})?(\d{6})([-+ ]?)(\d{4})(?!\d)")
+# Two digits that are not both ASCII: digits of other scripts are left to the
+# calendar check in Python, which reads them as `int` does.
+_OTHER_DIGITS = r"(?![0-9]{2})\d\d"
+
+# The first two digits of a run (matched before the look-behind, so the scan
+# skips every non-digit in C), two more if the first two are the century, then
+# a month and a day (or day + 60) that some calendar may hold.
+_PNR_RE = re.compile(
+    r"(\d(?<!\d\d)\d)(\d\d)?"
+    rf"(0[1-9]|1[0-2]|{_OTHER_DIGITS})(0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01]|{_OTHER_DIGITS})"
+    r"([-+ ]?)\d{4}(?!\d)"
+)
 
 _EARLIEST_BIRTH_YEAR = 1870
+
+_DOUBLED = bytes.maketrans(b"0123456789", b"0246813579")  # 2d, less 9 if over 9
 
 
 def luhn_ok(digits: str) -> bool:
     """The Luhn check over `digits` (for a personal number: the last ten)."""
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
+    if not (digits.isascii() and digits.isdigit()):
+        digits = "".join(str(int(char)) for char in digits)  # other scripts; junk raises
+    code = digits.encode()  # ASCII: 48 + each digit
+    return (sum(code[-1::-2]) + sum(code[-2::-2].translate(_DOUBLED)) - 48 * len(code)) % 10 == 0
 
 
-def _day_ok(year: int, month: int, day: int) -> bool:
-    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
-
-
-def _pnr_kind(century: str | None, yymmdd: str, separator: str, last4: str) -> str | None:
-    """The kind of a personal-number-shaped candidate, or None if no date fits."""
-    yy, month, day = int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:])
+def _pnr_kind(match: re.Match[str], this_year: int) -> str | None:
+    """The kind of a personal-number-shaped `match` of `_PNR_RE`, or None if no date fits."""
+    first, second, month_digits, day_digits, separator = match.groups()
+    century, yy = (None, first) if second is None else (first, second)
+    month, day = int(month_digits), int(day_digits)
     coordination = day > 60
     if coordination:
         day -= 60
-    if century is None:
-        # Some century fits; 2000 + yy is a leap year exactly when yy % 4 == 0.
-        if not _day_ok(2000 + yy, month, day):
-            return None
-    else:
-        year = int(century) * 100 + yy
-        if not _EARLIEST_BIRTH_YEAR <= year <= date.today().year:
-            return None
-        if not _day_ok(year, month, day):
-            return None
-    luhn = luhn_ok(yymmdd + last4)
-    if century is None and not separator and yymmdd[0] == "0" and yymmdd[1] != "0" and not luhn:
+    # Without a century some century fits; 2000 + yy is a leap year exactly when yy % 4 == 0.
+    year = (2000 if century is None else int(century) * 100) + int(yy)
+    if century is not None and not _EARLIEST_BIRTH_YEAR <= year <= this_year:
+        return None
+    if not 1 <= month <= 12 or day < 1 or (day > 28 and day > calendar.monthrange(year, month)[1]):
+        return None
+    if (century is None and not separator and yy[0] == "0" and yy[1] != "0"
+            and not luhn_ok(match.group())):
         return TELEFON  # 0701234567: a phone number unless its check digit says otherwise
     return SAMORDNINGSNUMMER if coordination else PERSONNUMMER
 
 
-def _find_personal_numbers(text: str) -> list[Finding]:
+def _find_personal_numbers(text: str) -> list[_Span]:
+    this_year = date.today().year
     found = []
     for match in _PNR_RE.finditer(text):
-        kind = _pnr_kind(*match.groups())
+        kind = _pnr_kind(match, this_year)
         if kind is not None:
-            found.append(Finding(match.start(), match.end(), kind))
+            found.append((*match.span(), kind))
     return found
 
 
 # --- phone numbers ------------------------------------------------------------
+#
+# A phone number is a first group ("0digits", "00digits" or "+digits") and then
+# groups of digits, each after exactly one space or dash; of a longer chain of
+# groups, the longest run of whole groups from the first that makes a number is
+# taken. The patterns count digits one at a time (`(?:separator)?digit`), so the
+# regular expression engine itself finds that longest run, in C, and each start
+# position costs a bounded number of steps. An international number is counted
+# without the rules on its groups, and in the rare case that it breaks them, cut
+# to the groups that keep them (`_groups_keeping_rules`) and counted again.
+# The patterns below continue after the number's first character ("0" or "+").
 
-# A first group ("+digits" or "0digits"), then up to six more groups of digits,
-# each after exactly one space or dash. Groups are delimited by the separators,
-# so a text splits into groups in one way only and backtracking stays bounded.
+
+def _repeat(step: str, low: int, high: int) -> str:
+    return f"(?:{step}){{{low},{high}}}"
+
+
+# National: the area code ("08", or 0 and two or three digits; 07X for mobiles),
+# one space or dash, then groups of at least two digits after single spaces;
+# 8-10 digits in all (mobiles 10). Or all of it in one group.
+_SUBSCRIBER_DIGIT = r"(?:\d| (?<=\d\d )(?=\d\d)\d)"  # a space only between groups of two or more
+
+
+def _subscriber(low: int, high: int) -> str:
+    return r"[ -](?=\d\d)" + _repeat(_SUBSCRIBER_DIGIT, low, high)
+
+
+_NATIONAL = (
+    r"(?:7\d(?:\d{7}|" + _subscriber(7, 7) + "|\\d" + _subscriber(6, 6) + ")"  # 070-123 45 67
+    "|8" + _subscriber(6, 8)                                                 # 08-123 45 67
+    + r"|(?![07])\d(?:\d{6,8}|\d" + _subscriber(5, 7)                        # 031-12 34 56
+    + r"|\d\d" + _subscriber(4, 6) + "))(?!\\d)"                             # 0491-123 45
+)
+
+# International: "+", "00" or "+00", then the national significant number of
+# 8-15 digits, not starting with 0; Swedish ones (46) have 7-9 digits after the
+# country code, mobiles (467) 9. Digits count across groups ("+0 046 ..." is
+# "+0046 ..."). A first group of "00" has 3-4 or 8-10 digits. The rules on groups
+# are left to `_groups_keeping_rules`.
+_DIGIT = r"[ -]?\d"
+_SWEDEN = "[ -]?4[ -]?6"
+_INTERNATIONAL = (
+    r"(?:(?<=\+)(?=\d{1,14}(?!\d))(?:0[ -]?0)?|(?<=0)0(?=\d{1,2}(?!\d)|\d{6,8}(?!\d)))"
+    + "(?:" + _SWEDEN + "(?:[ -]?7" + _repeat(_DIGIT, 8, 8)
+    + r"|[ -]?(?![07])\d" + _repeat(_DIGIT, 6, 8) + ")"
+    + "|(?!" + _SWEDEN + r")[ -]?(?!0)\d" + _repeat(_DIGIT, 7, 14)
+    + r")(?!\d)"
+)
+
+
+def _groups_keeping_rules(index: int = 1, one_digit_left: bool = True) -> str:
+    """The groups after the first, as many as keep the rules on groups: at most six
+    more, of at most ten digits; a dash only as the first or second separator; at
+    most one group of one digit."""
+    if index > 6:
+        return ""
+    separator = "[ -]" if index <= 2 else " "
+    groups = r"\d{2,10}+(?!\d)" + _groups_keeping_rules(index + 1, one_digit_left)
+    if one_digit_left:
+        groups += r"|\d(?!\d)" + _groups_keeping_rules(index + 1, one_digit_left=False)
+    return f"(?:{separator}(?:{groups}))?+"
+
+
+# The first character is matched before the look-behind (not glued to a word,
+# number, path or decimal), so the scan skips every other character in C. An
+# international number also marks where the groups that keep the rules end.
 _PHONE_RE = re.compile(
-    r"(?<![\w+\-/.,])(?:\+\d{1,14}|0\d{1,11})(?:[ -]\d{1,10}){0,6}(?!\d)")
-_SEPARATOR_RE = re.compile(r"[ -]")
+    r"[+0](?<![\w+\-/.,][+0])(?:(?<=0)(?P<national>" + _NATIONAL + ")"
+    + "|(?=(?P<international>" + _INTERNATIONAL + r"))(?=(?P<kept>\d*+"
+    + _groups_keeping_rules() + "))(?P=international))"
+)
+_INTERNATIONAL_RE = re.compile("[+0]" + _INTERNATIONAL)
 
 
-def _phone_ok(groups: list[str], separators: list[str]) -> bool:
-    """Whether digit groups (separated by `separators`) make a phone number."""
-    digits = "".join(groups).lstrip("+")
-    if groups[0].startswith("+") or digits.startswith("00"):
-        # International: "+CC ..." or "00CC ...".
-        national = digits[2:] if digits.startswith("00") else digits
-        if national[:1] in ("", "0") or not 8 <= len(national) <= 15:
-            return False
-        if "-" in separators[2:]:
-            return False
-        if sum(len(group) == 1 for group in groups[1:]) > 1:
-            return False
-        if national.startswith("46"):
-            rest = national[2:]
-            return 7 <= len(rest) <= 9 and rest[0] != "0" and (rest[0] != "7" or len(rest) == 9)
-        return True
-    # National Swedish: area code 08 or 0NN(N), then the subscriber number.
-    if not 8 <= len(digits) <= 10 or digits[1] == "0":
-        return False
-    if digits[1] == "7" and len(digits) != 10:
-        return False  # mobile numbers: 07X-XXX XX XX
-    if "-" in separators[1:]:
-        return False
-    if len(groups) == 1:
-        return True
-    area = groups[0]
-    if not (area == "08" or 3 <= len(area) <= 4):
-        return False
-    return all(len(group) >= 2 for group in groups[1:])
-
-
-def _phone_prefix(candidate: str) -> int:
-    """Length of the longest run of whole groups of `candidate` that is a phone number."""
-    groups = _SEPARATOR_RE.split(candidate)
-    first = groups[0]
-    if first[0] == "0" and not (first == "08" or 3 <= len(first) <= 4 or 8 <= len(first) <= 10):
-        return 0  # "00", "01", "00000": no area code, country code or whole number
-    separators = _SEPARATOR_RE.findall(candidate)
-    national = first[0] == "0" and not first.startswith("00")
-    low, high = (8, 10) if national else (8, 17)
-    length = len(candidate)
-    digits = len(candidate) - len(separators) - (first[0] == "+")
-    for count in range(len(groups), 0, -1):
-        if low <= digits <= high and _phone_ok(groups[:count], separators[: count - 1]):
-            return length
-        # Drop the last group and the separator before it.
-        digits -= len(groups[count - 1])
-        length -= len(groups[count - 1]) + 1
-    return 0
-
-
-def _find_phones(text: str) -> list[Finding]:
-    found = []
+def _find_phones(text: str) -> list[_Span]:
+    found: list[_Span] = []
     position = 0
     while True:
-        match = _PHONE_RE.search(text, position)
-        if match is None:
-            return found
-        length = _phone_prefix(match.group())
-        if length:
-            found.append(Finding(match.start(), match.start() + length, TELEFON))
-            position = match.start() + length
+        for match in _PHONE_RE.finditer(text, position):
+            start, end = match.span()
+            # Counted without the rules on groups, a number is right if it keeps them;
+            # else it is cut to them (or dropped), and the scan goes on from there.
+            if match.lastgroup == "kept" and match.end("kept") < end:
+                cut = _INTERNATIONAL_RE.match(text, start, match.end("kept"))
+                end = start if cut is None else cut.end()
+                if end > start:
+                    found.append((start, end, TELEFON))
+                position = max(end, start + 1)
+                break
+            found.append((start, end, TELEFON))
         else:
-            # No phone starts inside the first group (the look-behind forbids it).
-            position = match.start() + 1
+            return found
 
 
 # --- e-mail addresses ---------------------------------------------------------
@@ -202,10 +235,47 @@ _EMAIL_RE = re.compile(
     r"(?<![\w.+%-])[\w.+%-]{1,64}@[^\W_](?:[\w-]{0,62}[^\W_])?"
     r"(?:\.[^\W_](?:[\w-]{0,62}[^\W_])?){1,8}(?![\w-])"
 )
+# How far an address reaches before its "@" (the local part), and from it: the "@",
+# nine labels of at most 64 characters and their dots, and the character the
+# look-ahead reads.
+_LOCAL_REACH = 64
+_DOMAIN_REACH = 9 * 64 + 8 + 2
 
 
-def _find_emails(text: str) -> list[Finding]:
-    return [Finding(m.start(), m.end(), E_POST) for m in _EMAIL_RE.finditer(text)]
+def _find_emails(text: str) -> list[_Span]:
+    first = text.find("@")
+    if first < 0:
+        return []
+    # Scan only the stretch that can hold an address (look-behinds still see before it).
+    span = (max(0, first - _LOCAL_REACH), text.rfind("@") + _DOMAIN_REACH)
+    return [(*m.span(), E_POST) for m in _EMAIL_RE.finditer(text, *span)]
+
+
+# --- combining the finders ----------------------------------------------------
+
+
+def _merge(accepted: list[_Span], candidates: list[_Span]) -> list[_Span]:
+    """`accepted` and each candidate that overlaps none of them, sorted (each list
+    is sorted and free of overlaps)."""
+    merged = []
+    index, count = 0, len(accepted)
+    for candidate in candidates:
+        start, end, _ = candidate
+        while index < count and accepted[index][1] <= start:
+            merged.append(accepted[index])
+            index += 1
+        if index == count or accepted[index][0] >= end:
+            merged.append(candidate)
+    merged.extend(accepted[index:])
+    return merged
+
+
+def _spans(text: str) -> list[_Span]:
+    """The identifiers `find_pii` finds, as (start, end, kind)."""
+    accepted: list[_Span] = []
+    for found in (_find_emails(text), _find_personal_numbers(text), _find_phones(text)):
+        accepted = _merge(accepted, found) if accepted else found
+    return accepted
 
 
 # --- public API ---------------------------------------------------------------
@@ -217,18 +287,7 @@ def find_pii(text: str) -> list[Finding]:
     Where candidates overlap, e-mail addresses win over personal numbers, and
     personal numbers over phone numbers.
     """
-    starts: list[int] = []
-    accepted: list[Finding] = []
-    for finder in (_find_emails, _find_personal_numbers, _find_phones):
-        for finding in finder(text):
-            index = bisect.bisect_right(starts, finding.start)
-            if index and accepted[index - 1].end > finding.start:
-                continue
-            if index < len(accepted) and accepted[index].start < finding.end:
-                continue
-            starts.insert(index, finding.start)
-            accepted.insert(index, finding)
-    return accepted
+    return list(starmap(Finding, _spans(text)))
 
 
 def scrub(text: str) -> tuple[str, list[Finding]]:
@@ -236,12 +295,12 @@ def scrub(text: str) -> tuple[str, list[Finding]]:
 
     Offsets in the findings refer to the original `text`.
     """
-    findings = find_pii(text)
+    spans = _spans(text)
     parts = []
     position = 0
-    for finding in findings:
-        parts.append(text[position : finding.start])
-        parts.append(finding.placeholder)
-        position = finding.end
+    for start, end, kind in spans:
+        parts.append(text[position:start])
+        parts.append(_PLACEHOLDERS[kind])
+        position = end
     parts.append(text[position:])
-    return "".join(parts), findings
+    return "".join(parts), list(starmap(Finding, spans))

@@ -37,7 +37,7 @@ def test_logged_in_triage_pages(client, make_user, login, make_report):
 
 def test_csv_export_stays_no_store(client, make_user, login):
     login(make_user("researcher"))
-    with client.get("/export/reports.csv") as response:  # Closes the streamed body.
+    with client.get("/export/reports") as response:  # Closes the streamed body.
         assert response.status_code == 200
         assert_security_headers(response)
         assert response.headers.getlist("Cache-Control") == ["no-store"]
