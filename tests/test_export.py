@@ -188,10 +188,11 @@ def test_an_export_broken_off_is_recorded_as_incomplete(app, make_report):
     with app.test_request_context():
         chunks = export_file(options=ExportOptions(), actor=None, batch_size=2)
         assert next(chunks).startswith(b"report_id,unit,")  # the header
-        next(chunks)  # the first two reports
+        received = next(chunks)  # the first reports (two on SQLite; PostgreSQL gathers more)
         chunks.close()
     [manifest] = manifests(app)
-    assert manifest["complete"] is False and manifest["rows"] == 2
+    assert manifest["complete"] is False
+    assert 0 < manifest["rows"] == received.count(b"\n")
 
 
 @pytest.mark.parametrize("query", [
