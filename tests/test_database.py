@@ -70,7 +70,8 @@ def test_concurrent_submissions_never_fail_with_a_locked_database(file_app):
 
 def test_foreign_keys_are_enforced(app):
     with app.app_context():
-        db.session.add(Report(kind="incident", text="x" * 20, occurred_at=func.now(),
+        db.session.add(Report(kind="incident", text="x" * 20, text_deidentified="x" * 20,
+                              occurred_at=func.now(),
                               unit_id=999, area="other", impact="none", reporter_id=None,
                               receipt_hash="h", submission_token="t",
                               submitted_on=func.current_date()))
