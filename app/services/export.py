@@ -326,8 +326,9 @@ def _copy_csv_chunks(options: ExportOptions, header: list[str]) -> Iterator[tupl
             size += len(block)
             if size >= COPY_CHUNK_BYTES:
                 data = b"".join(blocks)
-                counted += data.count(b"\n")
-                yield data, data.count(b"\n")
+                lines = data.count(b"\n")
+                counted += lines
+                yield data, lines
                 blocks, size = [], 0
     data = b"".join(blocks)
     yield data, cursor.rowcount - counted
