@@ -41,6 +41,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = "sv"
     LANGUAGES = ("sv", "en")
     QUEUE_PAGE_SIZE = 25
+    #: How soon a report must be handled, by risk score: the first row whose
+    #: minimum score the report reaches gives its hours (score 8+ within a day).
+    RISK_DUE_HOURS = ((8, 24), (4, 7 * 24), (1, 30 * 24))
     #: Rate-limit counters: Redis when REDIS_URL is set (shared by all app instances),
     #: else this process's memory (each worker then counts on its own).
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")

@@ -2,10 +2,14 @@
 
 from models.audit import AuditEvent, AuditLogIsAppendOnly
 from models.base import db, transaction, utcnow
+from models.comment import COMMENT_MAX, Comment
+from models.known_issue import KnownIssue, KnownIssueStatus
 from models.message import MESSAGE_MAX, Author, Message
 from models.model_version import ModelVersion
 from models.report import (
     CATEGORIES,
+    OPEN_STATUSES,
+    RISK_LEVELS,
     Area,
     Impact,
     Kind,
@@ -18,7 +22,8 @@ from models.unit import Unit
 from models.user import Role, User
 
 __all__ = [
-    "CATEGORIES", "MESSAGE_MAX", "Area", "AuditEvent", "AuditLogIsAppendOnly", "Author", "Impact",
-    "Kind", "Label", "LabelSource", "Message", "ModelVersion", "Report", "Role", "Status", "Unit",
-    "User", "db", "transaction", "utcnow",
+    "CATEGORIES", "COMMENT_MAX", "MESSAGE_MAX", "OPEN_STATUSES", "RISK_LEVELS", "Area",
+    "AuditEvent", "AuditLogIsAppendOnly", "Author", "Comment", "Impact", "Kind", "KnownIssue",
+    "KnownIssueStatus", "Label", "LabelSource", "Message", "ModelVersion", "Report", "Role",
+    "Status", "Unit", "User", "db", "transaction", "utcnow",
 ]

@@ -22,7 +22,11 @@ class AuditLogIsAppendOnly(RuntimeError):
 
 
 class AuditEvent(db.Model):
-    __table_args__ = (Index("ix_audit_event_at", "at", "id"),)
+    __table_args__ = (
+        Index("ix_audit_event_at", "at", "id"),
+        # A report's history is read from its events.
+        Index("ix_audit_event_object", "object_type", "object_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,5 +1,6 @@
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -7,6 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import db, utcnow
 from models.unit import Unit
 from models.user import User
+
+if TYPE_CHECKING:
+    from models.known_issue import KnownIssue
 
 #: The classifier's categories (see shared/labeling-guide.md); none of them = other.
 CATEGORIES = ("safety", "training", "functionality")
@@ -41,6 +45,14 @@ class Status(StrEnum):
     IN_PROGRESS = "in_progress"
     RESOLVED = "resolved"
     CLOSED = "closed"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+#: Statuses of reports that still need work; the others are finished.
+OPEN_STATUSES = frozenset({Status.NEW, Status.TRIAGED, Status.IN_PROGRESS})
+#: Consequence and likelihood are each rated 1-4 (the Swedish risk matrix).
+RISK_LEVELS = range(1, 5)
 
 
 class LabelSource(StrEnum):
@@ -74,7 +86,15 @@ class Report(db.Model):
             "reporter_id IS NOT NULL OR (submitted_at IS NULL AND receipt_hash IS NOT NULL)",
             name="anonymous_has_receipt_and_no_time",
         ),
+        CheckConstraint("consequence BETWEEN 1 AND 4", name="consequence"),
+        CheckConstraint("likelihood BETWEEN 1 AND 4", name="likelihood"),
+        CheckConstraint(
+            "(consequence IS NULL AND likelihood IS NULL AND risk_score IS NULL)"
+            " OR risk_score = consequence * likelihood",
+            name="risk_score_is_product",
+        ),
         Index("ix_report_queue", "submitted_on", "id"),
+        Index("ix_report_urgency", "priority", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +121,33 @@ class Report(db.Model):
     submitted_on: Mapped[date]
     submitted_at: Mapped[datetime | None]
 
+    #: When the report first left "new", and when it last reached a finished status.
+    triaged_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    known_issue_id: Mapped[int | None] = mapped_column(ForeignKey("known_issue.id"), index=True)
+
+    #: Risk assessment: consequence x likelihood (1-4 each). Suggested from the
+    #: patient impact and safety score until a person confirms or edits it.
+    consequence: Mapped[int | None]
+    likelihood: Mapped[int | None]
+    risk_score: Mapped[int | None]
+    risk_confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: The queue's urgency order, highest first: risk score, then safety score
+    #: (see `refresh_priority`); among equals the older report (lower id) first.
+    priority: Mapped[float] = mapped_column(default=0.0, server_default="0")
+
+    #: Hand-offs: Lex Maria candidate, reported to the Medical Products Agency
+    #: (Läkemedelsverket) or the data protection authority (IMY), the vendor's
+    #: ticket and the region's formal deviation system id.
+    lex_maria: Mapped[bool] = mapped_column(default=False, server_default=false())
+    medical_products_agency: Mapped[bool] = mapped_column(default=False, server_default=false())
+    data_protection_authority: Mapped[bool] = mapped_column(default=False,
+                                                            server_default=false())
+    vendor_ticket: Mapped[str | None] = mapped_column(String(100))
+    deviation_id: Mapped[str | None] = mapped_column(String(100))
+
     model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_version.id"))
     score_safety: Mapped[float | None]
     score_training: Mapped[float | None]
@@ -114,7 +161,9 @@ class Report(db.Model):
     needs_review: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     unit: Mapped[Unit] = relationship()
-    reporter: Mapped[User | None] = relationship()
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    known_issue: Mapped["KnownIssue | None"] = relationship(back_populates="reports")
     labels: Mapped[list["Label"]] = relationship(
         back_populates="report", order_by="Label.id", cascade="all, delete-orphan"
     )
@@ -130,6 +179,36 @@ class Report(db.Model):
     @property
     def is_classified(self) -> bool:
         return self.is_safety is not None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def set_status(self, status: str, now: datetime | None = None) -> None:
+        """Move the report along the workflow, keeping its triage and finish times."""
+        if status not in set(Status):
+            raise ValueError(f"unknown status {status!r}")
+        now = now or utcnow()
+        if status != Status.NEW and self.triaged_at is None:
+            self.triaged_at = now
+        if status in OPEN_STATUSES:
+            self.finished_at = None
+        elif self.status in OPEN_STATUSES or self.finished_at is None:
+            self.finished_at = now
+        self.status = status
+
+    def set_risk(self, consequence: int, likelihood: int, confirmed: bool) -> None:
+        """Rate the risk (1-4 each); `confirmed` says a person, not a suggestion, set it."""
+        if consequence not in RISK_LEVELS or likelihood not in RISK_LEVELS:
+            raise ValueError("consequence and likelihood must be between 1 and 4")
+        self.consequence, self.likelihood = consequence, likelihood
+        self.risk_score = consequence * likelihood
+        self.risk_confirmed = confirmed
+        self.refresh_priority()
+
+    def refresh_priority(self) -> None:
+        """Recompute the urgency key: the risk score, with the safety score breaking ties."""
+        self.priority = (self.risk_score or 0) + min(self.score_safety or 0.0, 0.999)
 
     def score(self, category: str) -> float | None:
         return getattr(self, f"score_{category}")
@@ -155,6 +234,7 @@ class Report(db.Model):
             )
             if not self.labels_reviewed:
                 setattr(self, f"is_{category}", category in labels)
+        self.refresh_priority()
 
     def apply_review(self, user_id: int, categories: set[str]) -> None:
         """Record a person's decision beside the model's; from now on it wins."""

@@ -93,7 +93,7 @@ def review_report(report_id: int, reviewer: User, categories: set[str], status: 
     with transaction():
         report = get_report(report_id)
         report.apply_review(reviewer.id, categories)
-        report.status = status
+        report.set_status(status)
         record("report.review", reviewer, "report", report_id,
                categories=categories, status=status)
     return report
