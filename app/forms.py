@@ -36,6 +36,8 @@ STATUS_NAMES = {
     Status.IN_PROGRESS: _l("In progress"),
     Status.RESOLVED: _l("Resolved"),
     Status.CLOSED: _l("Closed"),
+    Status.DUPLICATE: _l("Duplicate"),
+    Status.REJECTED: _l("Rejected"),
 }
 #: Translated names of the kinds of personal identifier (see ml.pii).
 IDENTIFIER_NAMES = {
