@@ -6,7 +6,7 @@ from flask import Flask
 
 from app.extensions import csrf, migrate
 from config import DEFAULT_SECRET_KEY, INSTANCE_DIR, Config
-from models import db
+from models import db, is_search_object
 from models.base import configure_sqlite
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -23,7 +23,7 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
     _check_secret_key(app)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), include_name=is_search_object)
     csrf.init_app(app)
     _init_sqlite(app)
 

@@ -18,6 +18,7 @@ from models.report import (
     Report,
     Status,
 )
+from models.search import is_search_object, search_condition
 from models.unit import Unit
 from models.user import Role, User
 
@@ -25,5 +26,6 @@ __all__ = [
     "CATEGORIES", "COMMENT_MAX", "MESSAGE_MAX", "OPEN_STATUSES", "RISK_LEVELS", "Area",
     "AuditEvent", "AuditLogIsAppendOnly", "Author", "Comment", "Impact", "Kind", "KnownIssue",
     "KnownIssueStatus", "Label", "LabelSource", "Message", "ModelVersion", "Report", "Role",
-    "Status", "Unit", "User", "db", "transaction", "utcnow",
+    "Status", "Unit", "User", "db", "is_search_object", "search_condition", "transaction",
+    "utcnow",
 ]

@@ -1,0 +1,84 @@
+"""Full-text search over report text, in the database's own engine.
+
+SQLite: an FTS5 table indexing `report.text` (external content, kept in step
+by triggers), with diacritics folded so "lakemedel" finds "läkemedel".
+PostgreSQL: a GIN index over the text stemmed as Swedish and as English, so
+a search in either language finds inflected forms ("utskrifter", "printers").
+
+The objects are created with the `report` table (also by `db.create_all()`)
+and ignored by migration autogenerate (`is_search_object`); migration 0009
+creates them in existing databases.
+"""
+
+from sqlalchemy import DDL, ColumnElement, event, literal_column, select, text
+from sqlalchemy.sql.functions import func
+
+from models.report import Report
+
+FTS_TABLE = "report_search"
+PG_INDEX = "ix_report_search"
+
+_SQLITE_CREATE = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+    "text, content='report', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    f"CREATE TRIGGER IF NOT EXISTS report_search_insert AFTER INSERT ON report BEGIN "
+    f"INSERT INTO {FTS_TABLE}(rowid, text) VALUES (new.id, new.text); END",
+    f"CREATE TRIGGER IF NOT EXISTS report_search_delete AFTER DELETE ON report BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text) VALUES ('delete', old.id, old.text); END",
+    f"CREATE TRIGGER IF NOT EXISTS report_search_update AFTER UPDATE OF text ON report BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text) VALUES ('delete', old.id, old.text); "
+    f"INSERT INTO {FTS_TABLE}(rowid, text) VALUES (new.id, new.text); END",
+)
+_SQLITE_DROP = (f"DROP TABLE IF EXISTS {FTS_TABLE}",)
+
+
+def _stemmed(column: ColumnElement, config: str) -> ColumnElement:
+    # The configuration must be a literal, as in the index, for the planner to use it.
+    return func.to_tsvector(literal_column(f"'{config}'::regconfig"), column)
+
+
+def _pg_document() -> ColumnElement:
+    return _stemmed(Report.text, "swedish").op("||")(_stemmed(Report.text, "english"))
+
+
+_PG_CREATE = (
+    f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON report USING gin "
+    "((to_tsvector('swedish'::regconfig, text) || to_tsvector('english'::regconfig, text)))",
+)
+
+for _statement in _SQLITE_CREATE:
+    event.listen(Report.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in _SQLITE_DROP:
+    event.listen(Report.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in _PG_CREATE:
+    event.listen(Report.__table__, "after_create",
+                 DDL(_statement).execute_if(dialect="postgresql"))
+
+
+def is_search_object(name: str | None, type_: str, _parent: dict) -> bool:
+    """False for the search objects, which autogenerate cannot describe (`include_name`)."""
+    if type_ == "table":
+        return not (name or "").startswith(FTS_TABLE)
+    if type_ == "index":
+        return name != PG_INDEX
+    return True
+
+
+def _sqlite_terms(words: list[str]) -> str:
+    # Each word quoted (so no word is read as an operator) and matched as a prefix.
+    return " ".join('"{}"*'.format(word.replace('"', '""')) for word in words)
+
+
+def search_condition(words: list[str], dialect: str) -> ColumnElement[bool]:
+    """A condition on `Report` that holds when its text contains every word.
+
+    `words` are plain words (no operators): the caller splits the user's input.
+    """
+    if dialect == "postgresql":
+        query = " ".join(words)
+        tsquery = func.plainto_tsquery(literal_column("'swedish'::regconfig"), query).op("||")(
+            func.plainto_tsquery(literal_column("'english'::regconfig"), query))
+        return _pg_document().op("@@")(tsquery)
+    matches = select(literal_column("rowid")).select_from(text(FTS_TABLE)).where(
+        literal_column(FTS_TABLE).op("MATCH")(_sqlite_terms(words)))
+    return Report.id.in_(matches)
