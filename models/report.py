@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -94,7 +94,6 @@ class Report(db.Model):
             name="risk_score_is_product",
         ),
         Index("ix_report_queue", "submitted_on", "id"),
-        Index("ix_report_urgency", "priority", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -184,6 +183,15 @@ class Report(db.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def arrived_at(self) -> datetime:
+        """When the report came in; an anonymous one keeps only its date: midnight of it."""
+        return self.submitted_at or datetime.combine(self.submitted_on, time.min)
+
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        """Past its due time and still open (a finished report is never overdue)."""
+        return self.is_open and self.due_at is not None and (now or utcnow()) > self.due_at
+
     def set_status(self, status: str, now: datetime | None = None) -> None:
         """Move the report along the workflow, keeping its triage and finish times."""
         if status not in set(Status):
@@ -251,6 +259,10 @@ class Report(db.Model):
 
     def __repr__(self) -> str:
         return f"<Report {self.id} {self.kind}>"
+
+
+# The queue's default order, highest priority first and then the oldest report.
+Index("ix_report_urgency", Report.priority.desc(), Report.id)
 
 
 class Label(db.Model):

@@ -79,7 +79,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_report_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_known_issue_id'), ['known_issue_id'], unique=False)
-        batch_op.create_index('ix_report_urgency', ['priority', 'id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_report_assignee_id_user'), 'user', ['assignee_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_report_known_issue_id_known_issue'), 'known_issue', ['known_issue_id'], ['id'])
         batch_op.drop_constraint(batch_op.f('ck_report_status'), type_='check')
@@ -90,6 +89,7 @@ def upgrade():
                                          'likelihood BETWEEN 1 AND 4')
         batch_op.create_check_constraint(batch_op.f('ck_report_risk_score_is_product'),
                                          RISK_IS_PRODUCT)
+    op.create_index('ix_report_urgency', 'report', [sa.text('priority DESC'), 'id'])
     # The urgency key of existing reports: no risk yet, so their safety score.
     op.execute("UPDATE report SET priority = COALESCE(score_safety, 0)"
                " WHERE score_safety IS NULL OR score_safety < 0.999")
@@ -99,6 +99,7 @@ def upgrade():
 
 def downgrade():
     op.execute("UPDATE report SET status = 'closed' WHERE status IN ('duplicate', 'rejected')")
+    op.drop_index('ix_report_urgency', table_name='report')
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_report_risk_score_is_product'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_report_likelihood'), type_='check')
@@ -107,7 +108,6 @@ def downgrade():
         batch_op.create_check_constraint(batch_op.f('ck_report_status'), STATUSES_OLD)
         batch_op.drop_constraint(batch_op.f('fk_report_known_issue_id_known_issue'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_report_assignee_id_user'), type_='foreignkey')
-        batch_op.drop_index('ix_report_urgency')
         batch_op.drop_index(batch_op.f('ix_report_known_issue_id'))
         batch_op.drop_index(batch_op.f('ix_report_due_at'))
         batch_op.drop_index(batch_op.f('ix_report_assignee_id'))
