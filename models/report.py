@@ -261,8 +261,10 @@ class Report(db.Model):
         return f"<Report {self.id} {self.kind}>"
 
 
-# The queue's default order, highest priority first and then the oldest report.
+# The queue's orders (app/services/triage.py ORDER_COLUMNS): by urgency, highest
+# priority first and then the oldest report, and the same with uncertain reports first.
 Index("ix_report_urgency", Report.priority.desc(), Report.id)
+Index("ix_report_review", Report.needs_review.desc(), Report.priority.desc(), Report.id)
 
 
 class Label(db.Model):

@@ -90,6 +90,8 @@ def upgrade():
         batch_op.create_check_constraint(batch_op.f('ck_report_risk_score_is_product'),
                                          RISK_IS_PRODUCT)
     op.create_index('ix_report_urgency', 'report', [sa.text('priority DESC'), 'id'])
+    op.create_index('ix_report_review', 'report',
+                    [sa.text('needs_review DESC'), sa.text('priority DESC'), 'id'])
     # The urgency key of existing reports: no risk yet, so their safety score.
     op.execute("UPDATE report SET priority = COALESCE(score_safety, 0)"
                " WHERE score_safety IS NULL OR score_safety < 0.999")
@@ -99,6 +101,7 @@ def upgrade():
 
 def downgrade():
     op.execute("UPDATE report SET status = 'closed' WHERE status IN ('duplicate', 'rejected')")
+    op.drop_index('ix_report_review', table_name='report')
     op.drop_index('ix_report_urgency', table_name='report')
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_report_risk_score_is_product'), type_='check')
