@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ml import corpus_check, evaluation
-from ml.classifier import Classifier
+from ml.classifier import ARTIFACT_FORMAT, Classifier
 from ml.corpus import CorpusError, corpus_fingerprint, load_corpus
 from ml.errors import ModelError
 from ml.explain import explain
@@ -42,7 +42,7 @@ from ml.pii import scrub
 def default_model_path() -> Path:
     """Where the model trained from the bundled corpus is cached between runs."""
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vaka"
-    return cache / f"default-model-{corpus_fingerprint()}.skops"
+    return cache / f"default-model-{corpus_fingerprint()}-v{ARTIFACT_FORMAT}.skops"
 
 
 def train_default() -> Classifier:

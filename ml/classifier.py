@@ -1,41 +1,39 @@
 """The multi-label report classifier: one calibrated linear model per category.
 
-Features are TF-IDF over stemmed words (with negation marks) and over
-character n-grams, which carry Swedish compounds and typos. Each category's
-logistic regression is calibrated by Platt scaling fitted on cross-validated
+Features are TF-IDF over stemmed words (with negation marks), pairs of them,
+and character n-grams, which carry Swedish compounds and typos; `ml.features`
+works each distinct white-space chunk of text out once, so classifying costs
+little more than a dict look-up per chunk. Each category's logistic
+regression is calibrated by Platt scaling fitted on cross-validated
 decision values, so a score of 0.8 means about 80% of such reports hold the
 category; the score stays a monotone function of one linear sum, which keeps
 explanations exact (see `ml.explain`). Each category has its own decision
 threshold, chosen together on the same cross-validated scores (see
 `choose_thresholds`): the best macro-F1 that keeps safety recall high, because
 a missed safety report is the worst error, and rarely gives an "other"
-report a category. A score within
+report a category, in either language. A score within
 `REVIEW_MARGIN` of its threshold marks the prediction as needing review.
 """
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import skops.io as sio
-from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
-from sklearn.model_selection import KFold, cross_val_predict
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import Pipeline
+from sklearn.model_selection import KFold
 
 from ml.categories import CATEGORIES
 from ml.errors import ModelError
+from ml.features import Scorer, Vectorizer, count
 from ml.metrics import metrics as score_metrics
-from ml.text import analyze, detect_language, normalize
 
-ALGORITHM = "tfidf(words+chars) + one-vs-rest logistic regression"
+ALGORITHM = "tfidf(words+chars) + per-category logistic regression"
 DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "char_ngrams": [2, 5], "word_ngrams": [1, 2]}
-#: F-beta used to pick each category's threshold (beta > 1 favours recall).
 #: Cross-validated goals the thresholds must meet, with a margin below the product's
 #: goals (safety recall 0.95, other given a category at most 10%) for unseen reports.
 SAFETY_RECALL_FLOOR = 0.97
@@ -43,7 +41,8 @@ OTHER_RATE_CEILING = 0.09
 _THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.02), 2)
 #: Scores this close to a threshold are uncertain: a person should look.
 REVIEW_MARGIN = 0.15
-_ARTIFACT_FORMAT = 2
+#: Changes whenever the artifact's content does: an older artifact is refused (train anew).
+ARTIFACT_FORMAT = 3
 _CV_FOLDS = 5
 #: From this many texts on, 3 folds give thresholds and calibration as stable as 5 do
 #: on the corpus, at two thirds of the training time.
@@ -79,7 +78,10 @@ class Platt:
 
 @dataclass
 class Classifier:
-    pipeline: Pipeline
+    vectorizer: Vectorizer
+    #: Weights (categories x the vectorizer's word and character columns) and intercepts.
+    coef: np.ndarray
+    intercept: np.ndarray
     thresholds: dict[str, float]
     calibration: dict[str, Platt]
     params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_PARAMS))
@@ -98,53 +100,75 @@ class Classifier:
         params = {**DEFAULT_PARAMS, **(params or {})}
         y = label_matrix(labels)
         _check_trainable(y)
-        features = prepare(texts)
-        # Each fold fits its own vectorizers too: fitted on all texts, their
-        # vocabulary would include the held-out fold's n-grams, which shrink its
-        # vectors' norms and so bias the calibration.
+        counted = count(texts, params)
+        # Each fold takes its vocabulary and IDF from its own training rows: from
+        # all texts, the vocabulary would include the held-out fold's n-grams,
+        # which shrink its vectors' norms and so bias the calibration.
         n_folds = _LARGE_CV_FOLDS if len(texts) >= _LARGE_TRAINING_SET else _CV_FOLDS
-        folds = KFold(n_splits=n_folds, shuffle=True, random_state=0)
-        cv_decisions = cross_val_predict(_build_pipeline(params), features, y, cv=folds,
-                                         method="decision_function")
+        cv_decisions = np.zeros(y.shape)
+        for train, test in KFold(n_splits=n_folds, shuffle=True, random_state=0).split(y):
+            space = counted.space(train)
+            coef, intercept = _fit_linear(counted.transform(space, train), y[train], params)
+            cv_decisions[test] = counted.transform(space, test) @ coef.T + intercept
         calibration = {c: Platt.fit(cv_decisions[:, i], y[:, i])
                        for i, c in enumerate(CATEGORIES)}
         cv_scores = _calibrated(cv_decisions, calibration)
-        thresholds = choose_thresholds(y, cv_scores)
-        pipeline = _build_pipeline(params).fit(features, y)
-        return cls(pipeline=pipeline, thresholds=thresholds, calibration=calibration,
-                   params=params,
+        thresholds = choose_thresholds(y, cv_scores, counted.languages)
+        space = counted.space()
+        coef, intercept = _fit_linear(counted.transform(space), y, params)
+        # The vectorizer has a column for unknown words after the words, and one
+        # for unknown n-grams at the end.
+        coef = np.insert(coef, [len(space.words), coef.shape[1]], 0.0, axis=1)
+        return cls(vectorizer=counted.vectorizer(space), coef=coef, intercept=intercept,
+                   thresholds=thresholds, calibration=calibration, params=params,
                    metrics={**score_metrics(y, cv_scores, thresholds),
                             "method": f"{n_folds}-fold CV"},
-                   training_summary=summarize(labels, features[:, 2]))
+                   training_summary=summarize(labels, counted.languages))
 
-    def scores(self, features: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities, one column per category, for prepared rows."""
-        return _calibrated(self.pipeline.decision_function(features), self.calibration)
+    def __post_init__(self) -> None:
+        self._scorer = Scorer(self.vectorizer, self.coef)
+
+    def decision(self, texts: list[str]) -> tuple[np.ndarray, list[str]]:
+        """Linear scores (texts x categories) and each text's language."""
+        linear, languages = self._scorer.decision(texts)
+        return linear + self.intercept, languages
+
+    def scores(self, texts: list[str]) -> tuple[np.ndarray, list[str]]:
+        """Calibrated probabilities, one column per category, and each text's language."""
+        linear, languages = self.decision(texts)
+        return _calibrated(linear, self.calibration), languages
 
     def predict(self, texts: list[str]) -> list[Prediction]:
-        features = prepare(texts)
-        return [self.decide(row, language)
-                for row, language in zip(self.scores(features), features[:, 2], strict=True)]
+        scores, languages = self.scores(texts)
+        return self._decisions(scores, languages)
 
-    def decide(self, row: np.ndarray, language: str) -> Prediction:
+    def decide(self, row: Sequence[float], language: str) -> Prediction:
         """The prediction for one row of calibrated scores."""
-        thresholds = [self.thresholds[c] for c in CATEGORIES]
-        return Prediction(
-            labels=[c for c, score, t in zip(CATEGORIES, row, thresholds, strict=True)
-                    if score >= t],
-            scores={c: round(float(score), 4) for c, score in zip(CATEGORIES, row, strict=True)},
-            language=language,
-            needs_review=any(abs(score - t) < REVIEW_MARGIN
-                             for score, t in zip(row, thresholds, strict=True)),
-        )
+        return self._decisions(np.array([row], dtype=float), [language])[0]
+
+    def _decisions(self, scores: np.ndarray, languages: list[str]) -> list[Prediction]:
+        thresholds = np.array([self.thresholds[c] for c in CATEGORIES])
+        decided = (scores >= thresholds).tolist()
+        uncertain = (np.abs(scores - thresholds) < REVIEW_MARGIN).any(axis=1).tolist()
+        rounded = np.round(scores, 4).tolist()
+        return [Prediction(labels=[c for c, chosen in zip(CATEGORIES, row, strict=True) if chosen],
+                           scores=dict(zip(CATEGORIES, values, strict=True)),
+                           language=language, needs_review=review)
+                for row, values, language, review in zip(decided, rounded, languages, uncertain,
+                                                         strict=True)]
 
     def predict_one(self, text: str) -> Prediction:
         return self.predict([text])[0]
 
     def to_bytes(self) -> bytes:
-        """Serialise with skops, which loads without running arbitrary code."""
+        """Serialise with skops, which loads without running arbitrary code.
+
+        The artifact holds only plain data: strings, numbers, lists, dicts and
+        numpy arrays, so loading it trusts no class.
+        """
         return sio.dumps({
-            "format": _ARTIFACT_FORMAT, "pipeline": self.pipeline,
+            "format": ARTIFACT_FORMAT, "vectorizer": self.vectorizer.state(),
+            "coef": self.coef, "intercept": self.intercept,
             "thresholds": self.thresholds, "params": self.params,
             "calibration": {c: [p.slope, p.intercept] for c, p in self.calibration.items()},
             "metrics": self.metrics, "training_summary": self.training_summary,
@@ -156,27 +180,24 @@ class Classifier:
         try:
             untrusted = sio.get_untrusted_types(data=data)
             if untrusted:
-                raise ModelError(f"artifact holds types outside scikit-learn: {untrusted}")
+                raise ModelError(f"artifact holds types that are not plain data: {untrusted}")
             state = sio.loads(data)
         except ModelError:
             raise
         except Exception as error:  # skops raises many kinds on a broken file
             raise ModelError(f"cannot read model artifact: {error}") from error
-        if not isinstance(state, dict) or state.get("format") != _ARTIFACT_FORMAT:
-            raise ModelError("not a Vaka model artifact")
-        calibration = {c: Platt(*values) for c, values in state["calibration"].items()}
-        return cls(pipeline=state["pipeline"], thresholds=state["thresholds"],
-                   calibration=calibration, params=state["params"], metrics=state["metrics"],
-                   training_summary=state["training_summary"])
-
-
-def prepare(texts: list[str]) -> np.ndarray:
-    """One row per text: analysed words, normalised text, detected language."""
-    rows = []
-    for text in texts:
-        language = detect_language(text)
-        rows.append((analyze(text, language), normalize(text), language))
-    return np.array(rows, dtype=object).reshape(len(rows), 3)
+        if not isinstance(state, dict) or state.get("format") != ARTIFACT_FORMAT:
+            raise ModelError("not a Vaka model artifact of this version; train a new one")
+        try:
+            calibration = {c: Platt(*values) for c, values in state["calibration"].items()}
+            return cls(vectorizer=Vectorizer.from_state(state["vectorizer"]),
+                       coef=np.asarray(state["coef"], dtype=float),
+                       intercept=np.asarray(state["intercept"], dtype=float),
+                       thresholds=state["thresholds"], calibration=calibration,
+                       params=state["params"], metrics=state["metrics"],
+                       training_summary=state["training_summary"])
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ModelError(f"incomplete model artifact: {error!r}") from error
 
 
 def _calibrated(decisions: np.ndarray, calibration: dict[str, Platt]) -> np.ndarray:
@@ -199,26 +220,25 @@ def _check_trainable(y: np.ndarray) -> None:
             raise ValueError(f"too few examples with and without {category!r} to train")
 
 
-def _build_pipeline(params: dict[str, Any]) -> Pipeline:
-    features = ColumnTransformer([
-        ("words", TfidfVectorizer(token_pattern=r"\S+", lowercase=False,
-                                  ngram_range=tuple(params["word_ngrams"]), sublinear_tf=True,
-                                  min_df=1), 0),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(params["char_ngrams"]),
-                                  sublinear_tf=True, min_df=2), 1),
-    ])
+def _fit_linear(x: sp.csr_matrix, y: np.ndarray,
+                params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """One logistic regression per category: weights (categories x columns) and intercepts."""
     # The dual problem solves faster when there are more features than texts.
-    model = OneVsRestClassifier(LogisticRegression(C=params["C"], class_weight="balanced",
-                                                   max_iter=2000, solver="liblinear", dual=True))
-    return Pipeline([("features", features), ("model", model)])
+    models = [LogisticRegression(C=params["C"], class_weight="balanced", max_iter=2000,
+                                 solver="liblinear", dual=True).fit(x, y[:, i])
+              for i in range(len(CATEGORIES))]
+    return (np.vstack([model.coef_ for model in models]),
+            np.array([model.intercept_[0] for model in models]))
 
 
-def choose_thresholds(y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+def choose_thresholds(y: np.ndarray, scores: np.ndarray,
+                      languages: Sequence[str] | None = None) -> dict[str, float]:
     """The thresholds with the best macro-F1 among those that meet the goals.
 
     Every combination of grid thresholds is tried: safety recall must reach
     `SAFETY_RECALL_FLOOR` and the share of "other" texts given any category
-    must stay under `OTHER_RATE_CEILING`. If no combination meets both, safety
+    must stay under `OTHER_RATE_CEILING`, in each language of `languages` (one
+    per text; None: all texts together). If no combination meets both, safety
     recall comes first: the other-rate limit is dropped.
     """
     grid = _THRESHOLD_GRID
@@ -229,14 +249,20 @@ def choose_thresholds(y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
     f1 = 2 * tp / np.maximum(decided.sum(axis=2) + truth.sum(axis=2), 1)
     safety_ok = tp[0] / max(int(y[:, 0].sum()), 1) >= SAFETY_RECALL_FLOOR
     other = ~y.any(axis=1)
+    groups = [other] if languages is None else [
+        other & (np.asarray(languages) == language) for language in sorted(set(languages))]
+    groups = [group for group in groups if group.any()]
     pair_f1 = f1[1][:, None] + f1[2][None, :]
     # Best (macro-F1, thresholds) with and without the other-rate limit.
     best: dict[bool, tuple[float, tuple[int, int, int]]] = {}
     for a in np.flatnonzero(safety_ok) if safety_ok.any() else range(len(grid)):
-        # Share of other texts given a category, for every training x functionality pair.
-        given = decided[0, a, other][None, None, :] | (decided[1][:, None, other]
-                                                        | decided[2][None, :, other])
-        rate = given.mean(axis=2) if other.any() else np.zeros(pair_f1.shape)
+        # The highest share, over the languages, of other texts given a category, for
+        # every training x functionality pair.
+        rate = np.zeros(pair_f1.shape)
+        for group in groups:
+            given = decided[0, a, group][None, None, :] | (decided[1][:, None, group]
+                                                            | decided[2][None, :, group])
+            rate = np.maximum(rate, given.mean(axis=2))
         for limited in (True, False):
             candidates = np.where(rate <= OTHER_RATE_CEILING, pair_f1, -1.0) if limited \
                 else pair_f1

@@ -10,14 +10,15 @@ score's linear sum less its intercept (and less what punctuation alone carried).
 Weights are in calibrated log-odds: positive pushes the category up.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 
 from ml.classifier import CATEGORIES, Classifier
-from ml.text import detect_language, normalize, token_spans, word_features
+from ml.features import Vectorizer, char_grams
+from ml.text import token_spans, word_features
 
 
 @dataclass(frozen=True)
@@ -45,70 +46,64 @@ def explain(classifier: Classifier, text: str, top: int = 6) -> dict[str, list[C
 def token_weights(classifier: Classifier, text: str,
                   spans: list[tuple[int, int]]) -> np.ndarray:
     """A (categories x tokens) array of each token's share of each linear score."""
-    features = classifier.pipeline.named_steps["features"]
-    model = classifier.pipeline.named_steps["model"]
-    coef = np.vstack([estimator.coef_.ravel() for estimator in model.estimators_])
+    vectorizer = classifier.vectorizer
+    words, chars, (language,) = vectorizer.transform([text])
     slopes = np.array([[classifier.calibration[c].slope] for c in CATEGORIES])
-    words, chars = features.named_transformers_["words"], features.named_transformers_["chars"]
-    word_owners = _word_owners(text, detect_language(text))
-    char_owners = _CharOwners(text, spans)
     shares = np.zeros((len(CATEGORIES), len(spans)))
-    offset = 0
-    for vectorizer, document, owners in ((words, " ".join(word_owners.sequence), word_owners),
-                                         (chars, normalize(text), char_owners)):
-        row = vectorizer.transform([document]).tocoo()
-        names = vectorizer.get_feature_names_out()
-        for column, value in zip(row.col, row.data, strict=True):
-            contribution = coef[:, offset + column] * value
-            for token, part in owners.of(names[column]):
+    for row, offset, owners in ((words, 0, _word_owners(vectorizer, text, language)),
+                                (chars, vectorizer.n_words, _char_owners(vectorizer, text, spans))):
+        for column, value in zip(row.indices, row.data, strict=True):
+            contribution = classifier.coef[:, offset + column] * value
+            for token, part in owners.of(column):
                 shares[:, token] += contribution * part
-        offset += len(names)
     return shares * slopes
 
 
 class _Owners:
-    """Which tokens a feature came from, and what share of it each gets."""
+    """Which tokens each occurrence of a feature (a column) came from, and in what shares.
+
+    A feature's weight is split equally among its occurrences, and each
+    occurrence's part among its tokens; an occurrence without tokens (an
+    n-gram of punctuation alone) keeps its part.
+    """
 
     def __init__(self) -> None:
-        self.parts: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        self.sequence: list[str] = []
+        self.parts: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        self.occurrences: Counter[int] = Counter()
 
-    def add(self, feature: str, token: int, share: float) -> None:
-        self.parts[feature].append((token, share))
+    def add(self, column: int | None, parts: list[tuple[int, float]]) -> None:
+        if column is not None:
+            self.parts[column] += parts
+            self.occurrences[column] += 1
 
-    def of(self, feature: str) -> list[tuple[int, float]]:
-        parts = self.parts.get(feature, [])
-        total = sum(share for _, share in parts)
-        return [(token, share / total) for token, share in parts] if total else []
+    def of(self, column: int) -> list[tuple[int, float]]:
+        count = self.occurrences[column]
+        return [(token, share / count) for token, share in self.parts.get(column, [])]
 
 
-def _word_owners(text: str, language: str) -> _Owners:
+def _word_owners(vectorizer: Vectorizer, text: str, language: str) -> _Owners:
     owners = _Owners()
-    features = word_features(text, language)
-    owners.sequence = [feature for feature, _ in features]
-    for feature, token in features:
-        owners.add(feature, token, 1.0)
+    features = [(vectorizer.word_column(feature), token)
+                for feature, token in word_features(text, language)]
+    for column, token in features:
+        owners.add(column, [(token, 1.0)])
     for (first, a), (second, b) in pairwise(features):
-        owners.add(f"{first} {second}", a, 0.5)
-        owners.add(f"{first} {second}", b, 0.5)
+        owners.add(vectorizer.pair_column(first, second), [(a, 0.5), (b, 0.5)])
     return owners
 
 
-class _CharOwners:
-    """Character n-grams (of padded white-space chunks) shared out to the chunks' tokens."""
-
-    def __init__(self, text: str, spans: list[tuple[int, int]]) -> None:
-        self.chunks: list[tuple[str, list[tuple[int, float]]]] = []
-        position = 0
-        for chunk in text.lower().split():
-            start = text.lower().index(chunk, position)
-            end = position = start + len(chunk)
-            inside = [(t, s[1] - s[0]) for t, s in enumerate(spans) if start <= s[0] < end]
-            length = sum(size for _, size in inside)
-            self.chunks.append((f" {chunk} ", [(t, size / length) for t, size in inside]))
-
-    def of(self, gram: str) -> list[tuple[int, float]]:
-        hits = [(padded.count(gram), tokens) for padded, tokens in self.chunks if gram in padded]
-        total = sum(count for count, _ in hits)
-        return [(token, count * share / total) for count, tokens in hits
-                for token, share in tokens]
+def _char_owners(vectorizer: Vectorizer, text: str, spans: list[tuple[int, int]]) -> _Owners:
+    """Character n-grams of each white-space chunk, shared out to the chunk's tokens by length."""
+    owners = _Owners()
+    low, high = vectorizer.params["char_ngrams"]
+    lower = text.lower()
+    position = 0
+    for chunk in lower.split():
+        start = lower.index(chunk, position)
+        end = position = start + len(chunk)
+        inside = [(t, s[1] - s[0]) for t, s in enumerate(spans) if start <= s[0] < end]
+        length = sum(size for _, size in inside)
+        parts = [(t, size / length) for t, size in inside]
+        for gram in char_grams(chunk, low, high):
+            owners.add(vectorizer.char_column(gram), parts)
+    return owners

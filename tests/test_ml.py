@@ -196,17 +196,15 @@ def test_calibration_maps_decisions_monotonically(classifier):
 def test_explanation_adds_up_to_the_linear_score(classifier):
     import numpy as np
 
-    from ml.classifier import prepare
     from ml.explain import token_weights
     from ml.text import token_spans
 
     text = "Ingen har visat oss hur man ordinerar, patienten fick fel dos och systemet hängde sig."
-    model = classifier.pipeline.named_steps["model"]
-    intercepts = np.array([estimator.intercept_[0] for estimator in model.estimators_])
     slopes = np.array([classifier.calibration[c].slope for c in ml.CATEGORIES])
-    linear = classifier.pipeline.decision_function(prepare([text]))[0]
+    linear = classifier.decision([text])[0][0]
     total = token_weights(classifier, text, token_spans(text)).sum(axis=1)
-    np.testing.assert_allclose(total, (linear - intercepts) * slopes, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(total, (linear - classifier.intercept) * slopes,
+                               rtol=1e-6, atol=1e-6)
 
 
 def test_explanation_names_words_of_the_text(classifier):
@@ -253,3 +251,117 @@ def test_negation_scope_ends_at_punctuation_and_but():
     assert "neg_harm" in features and "neg_screen" not in features
     features = analyze("Ingen patient skadades men systemet hängde sig", "sv").split()
     assert "neg_patient" in features and not any(f.startswith("neg_system") for f in features)
+
+
+# The fast scorer and the explicit vectors (ml.features) must agree exactly.
+AWKWARD_TEXTS = [
+    "", "   ", "!!!", "No.", "inte", "fast", "xyzzy plörk qwerty",
+    "No patient was harmed, but the screen froze (again) and we couldn’t log in.",
+    "Ingen patient kom till skada men systemet hängde sig; ingen visste varför.",
+    "Pat fick 2.5 mg i.v. kl 08:30 på avd 12 - fel dos!! Läk informerad.",
+    "Never trained, never shown, never told: the pump, the pump, the pump.",
+]
+
+
+def test_fast_scores_equal_the_explicit_vectors(classifier):
+    import numpy as np
+
+    texts = AWKWARD_TEXTS + [e.text for e in load_corpus()[:40]]
+    fast, languages = classifier.decision(texts)
+    words, chars, explicit_languages = classifier.vectorizer.transform(texts)
+    n = classifier.vectorizer.n_words
+    explicit = (words @ classifier.coef[:, :n].T + chars @ classifier.coef[:, n:].T
+                + classifier.intercept)
+    np.testing.assert_allclose(fast, explicit, rtol=1e-9, atol=1e-9)
+    assert languages == explicit_languages == [detect_language(t) for t in texts]
+
+
+def test_scores_do_not_depend_on_what_was_classified_before(classifier, monkeypatch):
+    from ml import features
+
+    texts = AWKWARD_TEXTS + [e.text for e in load_corpus()[:30]]
+    fresh = ml.Classifier.from_bytes(classifier.to_bytes())
+    expected = fresh.predict(texts)
+    assert fresh.predict(list(reversed(texts))) == list(reversed(expected))
+    # A cache that is emptied between batches gives the same answers.
+    monkeypatch.setattr(features, "CACHE_LIMIT", 5)
+    assert [fresh.predict_one(t) for t in texts] == expected
+    assert fresh.vectorizer.encoder.generation > 0
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), [
+    ("No patient was harmed, the screen froze.", "en",
+     [("not", 0), ("patient", 1), ("neg_patient", 1), ("harm", 3), ("neg_harm", 3),
+      ("screen", 5), ("froze", 6)]),
+    # Scopes end at brackets and at "fast" inside a chunk ("patient—fast").
+    ("Inget fel (inte alls) men ingen patient—fast ej skadad", "sv",
+     [("not", 0), ("fel", 1), ("neg_fel", 1), ("not", 2), ("all", 3), ("neg_all", 3),
+      ("not", 5), ("patient", 6), ("neg_patient", 6), ("fast", 7), ("not", 8), ("skad", 9),
+      ("neg_skad", 9)]),
+])
+def test_word_features_name_their_tokens(text, language, expected):
+    from ml.text import word_features
+
+    assert word_features(text, language) == expected
+    assert analyze(text, language).split() == [feature for feature, _ in expected]
+
+
+def test_artifact_holds_plain_data_only(classifier):
+    import skops.io as sio
+
+    assert sio.get_untrusted_types(data=classifier.to_bytes()) == []
+
+
+class _Intruder:
+    def __init__(self) -> None:
+        self.payload = "anything"
+
+
+@pytest.mark.parametrize("state", [
+    {"format": 3, "vectorizer": _Intruder()},  # a type skops does not trust
+    {"format": 2, "pipeline": None},            # an artifact of an older version
+    {"format": 3, "coef": [1.0]},               # this version's, but incomplete
+    ["not", "a", "dict"],
+])
+def test_foreign_or_old_artifacts_are_refused(state):
+    import skops.io as sio
+
+    with pytest.raises(ModelError):
+        ml.Classifier.from_bytes(sio.dumps(state))
+
+
+def test_threads_sharing_a_model_get_the_same_answers(classifier):
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [e.text for e in load_corpus()[:120]] + AWKWARD_TEXTS
+    expected = ml.Classifier.from_bytes(classifier.to_bytes()).predict(texts)
+    shared = ml.Classifier.from_bytes(classifier.to_bytes())  # nothing cached yet
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(shared.predict_one, texts))
+    assert answers == expected
+
+
+def test_thresholds_keep_each_language_under_the_other_rate_ceiling():
+    import numpy as np
+
+    from ml.classifier import OTHER_RATE_CEILING, choose_thresholds
+
+    # 50 clear texts per category, 100 Swedish "other" texts scored low, and 10 English
+    # ones of which 9 look like training (score 0.5, as do the training texts).
+    rows, truth, languages = [], [], []
+    for i in range(3):
+        for _ in range(50):
+            rows.append([0.95 if j == i else 0.05 for j in range(3)])
+            truth.append([int(j == i) for j in range(3)])
+            languages.append("sv")
+    rows[50:100] = [[0.05, 0.5, 0.05]] * 50
+    rows += [[0.05, 0.05, 0.05]] * 101 + [[0.05, 0.5, 0.05]] * 9
+    truth += [[0, 0, 0]] * 110
+    languages += ["sv"] * 100 + ["en"] * 10
+    y, scores = np.array(truth), np.array(rows)
+    pooled = choose_thresholds(y, scores)
+    assert pooled["training"] <= 0.5  # 9 of 110 other texts: under the ceiling together
+    assert 9 / 110 <= OTHER_RATE_CEILING < 9 / 10
+    per_language = choose_thresholds(y, scores, languages)
+    assert per_language["training"] > 0.5  # 9 of 10 English other texts would get a category
+    assert per_language["safety"] <= 0.95 and per_language["functionality"] <= 0.95
