@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from app.services.audit import record
+from app.services.similarity import index_reports
 from app.services.triage import get_report
 from ml.pii import Finding, scrub
 from models import Report, User, transaction
@@ -56,5 +57,6 @@ def redact_report(report_id: int, actor: User) -> Counter[str]:
             report.text_deidentified = result.text
             report.suggestion_deidentified = result.suggestion
             report.identifiers_found = 0
+            index_reports([report_id])
             record("report.redact", actor, "report", report_id, **removed)
     return removed

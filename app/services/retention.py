@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 
 from app.services import ServiceError
 from app.services.audit import record
+from app.services.similarity import unindex_removed_text
 from models import Kind, Message, Report, db, transaction, utcnow
 
 #: What removed text and message bodies read (NOT NULL columns); suggestions become None.
@@ -80,6 +81,7 @@ def apply_retention(dry_run: bool = False) -> RetentionOutcome:
         messages = _blank_messages(cutoffs)
         kinds = [KindRetention(kind, days[kind], cutoff, _blank(kind, cutoff, today))
                  for kind, cutoff in cutoffs.items()]
+        unindex_removed_text()
         record("retention.apply", messages=messages, **_details(kinds))
     return RetentionOutcome(today, kinds, messages, dry_run=False)
 

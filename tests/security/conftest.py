@@ -24,7 +24,7 @@ from werkzeug.test import TestResponse
 from app import create_app
 from app.services.reports import ReportDraft, submit_report
 from config import TestingConfig
-from models import ModelVersion, Report, User, db
+from models import KnownIssue, ModelVersion, Report, User, db
 from tests.conftest import PASSWORD, persist
 
 ROLES = ("visitor", "staff", "coordinator", "researcher", "admin")
@@ -65,6 +65,9 @@ class World:
     anonymous_report_id: int
     receipt: str
     version_id: int
+    #: An open known issue holding the anonymous report, and another, empty one.
+    known_issue_id: int
+    other_known_issue_id: int
 
 
 #: Which seeded object fills a URL argument of that name. A route with an argument
@@ -75,6 +78,7 @@ URL_ARGS: dict[str, Callable[[World], object]] = {
     "user_id": lambda world: world.users["staff"].id,
     "unit_id": lambda world: world.unit_id,
     "code": lambda world: "en",
+    "issue_id": lambda world: world.known_issue_id,
 }
 
 
@@ -138,9 +142,15 @@ def world(app, classifier, fast_passwords, make_user, make_report) -> World:
         algorithm=classifier.algorithm, params=classifier.params,
         training_summary=classifier.training_summary, metrics=classifier.metrics,
         artifact=b"", active=False))
+    issues = [persist(app, KnownIssue(title=title, created_by_id=users["coordinator"].id)).id
+              for title in ("Seeded known issue", "Other known issue")]
+    with app.app_context():
+        db.session.get(Report, anonymous).known_issue_id = issues[0]
+        db.session.commit()
     return World(users=users, other_staff=make_user("staff"), unit_id=unit_id,
                  named_report_id=named, anonymous_report_id=anonymous, receipt=receipt,
-                 version_id=version.id)
+                 version_id=version.id, known_issue_id=issues[0],
+                 other_known_issue_id=issues[1])
 
 
 # Browsers ------------------------------------------------------------------------------
