@@ -1,0 +1,301 @@
+"""The coordination group's overview: recent counts, trends, known issues and spike alerts.
+
+Everything is read from recent windows only, so the page costs about the same
+with a thousand reports or a million. Three GROUP BYs over the recent submission
+days read one index alone (submitted_on, unit_id, area and the category flags):
+per day with the categories summed (twelve weeks: the charts and the category
+series), per day and unit with the categories summed (four weeks: the heat map)
+and per day, unit and area (nine weeks: the unit and area series). The finished
+reports, the time to triage and the known issues take one small query each.
+Days and weeks are bucketed in Python from per-day counts, which works the same
+on SQLite and PostgreSQL.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    select,
+    type_coerce,
+)
+
+from app.services.aggregates import iso_week
+from app.services.known_issues import IssueSummary, summaries
+from app.services.spikes import SpikeTest, detect_spikes
+from models import CATEGORIES, KnownIssue, KnownIssueStatus, Report, Unit, db, utcnow
+
+#: The categories counted: the three, and other (classified as none of them).
+COUNTED = (*CATEGORIES, "other")
+DAYS_SHOWN = 30
+WEEKS_SHOWN = 12
+#: Days of the heat map of units x categories (the last four weeks).
+HEAT_DAYS = 28
+#: The heat map's shades: a cell gets shade 0 (no reports) to HEAT_SHADES - 1 (the most).
+HEAT_SHADES = 6
+#: Spike tests: the last day against the 28 before it, the last 7 days against the 8 weeks before.
+DAY_BASELINE = 28
+WEEK_BASELINE = 8
+#: The submission day as the driver gives it (text on SQLite), read by `_as_date`: the
+#: thousands of rows of the spike query skip SQLAlchemy's slow date parsing for SQLite.
+_RAW_DAY = type_coerce(Report.submitted_on, String)
+#: The median time to triage counts the reports triaged in these last days.
+TRIAGE_DAYS = 30
+TOP_ISSUES = 5
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One spike test of a series: a category, a unit or an area over a day or a week."""
+
+    #: "category", "unit" or "area".
+    dimension: str
+    #: The category or area value, or the unit's name.
+    value: str
+    #: "day" or "week".
+    period: str
+    test: SpikeTest
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    unit: str
+    counts: dict[str, int]
+    shades: dict[str, int]
+    total: int
+
+
+@dataclass(frozen=True)
+class TopIssue:
+    id: int
+    title: str
+    #: Count, first and last seen and reports per week (app.services.known_issues).
+    summary: IssueSummary
+    units: list[str]
+
+
+@dataclass(frozen=True)
+class Overview:
+    today: date
+    days: list[date]
+    #: Category -> reports per day over `days`.
+    daily: dict[str, list[int]]
+    #: The Monday of each ISO week shown, oldest first; the last one is still running.
+    weeks: list[date]
+    weekly: dict[str, list[int]]
+    new_per_week: list[int]
+    finished_per_week: list[int]
+    heat_from: date
+    heat: list[HeatRow]
+    median_triage_hours: float | None
+    triaged: int
+    known_issues: list[TopIssue]
+    #: Every series that was tested, spikes first.
+    tests: list[Alert]
+
+    @property
+    def day_labels(self) -> list[str]:
+        return [day.isoformat() for day in self.days]
+
+    @property
+    def day_ticks(self) -> list[str]:
+        """Month and day, short enough for a chart's axis."""
+        return [day.isoformat()[5:] for day in self.days]
+
+    @property
+    def week_labels(self) -> list[str]:
+        return [iso_week(week) for week in self.weeks]
+
+    @property
+    def alerts(self) -> list[Alert]:
+        return [alert for alert in self.tests if alert.test.spike]
+
+
+def build_overview(now: datetime | None = None) -> Overview:
+    """Everything the overview page shows, as of `now` (UTC)."""
+    now = now or utcnow()
+    today = now.date()
+    weeks = _week_starts(today)
+    days = [today - timedelta(days=n) for n in range(DAYS_SHOWN - 1, -1, -1)]
+    per_day = _category_days(weeks[0])
+    heat_from = today - timedelta(days=HEAT_DAYS - 1)
+    names = dict(db.session.execute(select(Unit.id, Unit.name)).all())
+    median, triaged = _median_hours_to_triage(now - timedelta(days=TRIAGE_DAYS))
+    return Overview(
+        today=today, days=days,
+        daily={c: [per_day[day][c] for day in days] for c in COUNTED},
+        weeks=weeks,
+        weekly={c: _weekly(per_day, weeks, c) for c in COUNTED},
+        new_per_week=_weekly(per_day, weeks, "total"),
+        finished_per_week=_finished_per_week(weeks),
+        heat_from=heat_from, heat=_heat_map(heat_from, names),
+        median_triage_hours=median, triaged=triaged,
+        known_issues=top_known_issues(names, today),
+        tests=_spike_tests(per_day, today, names),
+    )
+
+
+def _category_sums() -> list:
+    """SQL for the number of reports, then the number in each of COUNTED, of a group."""
+    flags = [getattr(Report, f"is_{c}") for c in CATEGORIES]
+    other = and_(*(flag.is_(False) for flag in flags))
+    return [func.count(), *(func.sum(cast(flag, Integer)) for flag in flags),
+            func.sum(case((other, 1), else_=0))]
+
+
+def _counts(values: Iterable[int | None]) -> dict[str, int]:
+    return dict(zip(("total", *COUNTED), (int(n or 0) for n in values), strict=True))
+
+
+def _category_days(start: date) -> defaultdict[date, dict[str, int]]:
+    """Reports per submission day since `start`: day -> {"total" or category -> count}.
+
+    This and the other per-day queries read the index on (submitted_on, unit_id,
+    area, is_safety, is_training, is_functionality) alone.
+    """
+    per_day: defaultdict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(
+        ("total", *COUNTED), 0))
+    query = (select(Report.submitted_on, *_category_sums())
+             .where(Report.submitted_on >= start).group_by(Report.submitted_on))
+    for day, *counts in db.session.execute(query):
+        per_day[day] = _counts(counts)
+    return per_day
+
+
+def _week_starts(today: date) -> list[date]:
+    monday = today - timedelta(days=today.weekday())
+    return [monday - timedelta(weeks=n) for n in range(WEEKS_SHOWN - 1, -1, -1)]
+
+
+def _weekly(per_day: defaultdict[date, dict[str, int]], weeks: list[date], name: str) -> list[int]:
+    return [sum(per_day[week + timedelta(days=d)][name] for d in range(7)) for week in weeks]
+
+
+def _finished_per_week(weeks: list[date]) -> list[int]:
+    """Reports that reached a finished status (resolved, closed, duplicate, rejected) per week.
+
+    Bucketed per day by the database (an index on finished_at keeps it to the window).
+    """
+    day = func.date(Report.finished_at, type_=Date)
+    since = datetime.combine(weeks[0], datetime.min.time())
+    per_day = {_as_date(d): n for d, n in db.session.execute(
+        select(day, func.count()).where(Report.finished_at >= since).group_by(day))}
+    return [sum(per_day.get(week + timedelta(days=d), 0) for d in range(7)) for week in weeks]
+
+
+def _as_date(value: date | str) -> date:
+    # SQLite's date() gives text, PostgreSQL a date.
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _heat_map(since: date, names: dict[int, str]) -> list[HeatRow]:
+    """Reports per unit and category since `since`, with a shade per cell, busiest unit first.
+
+    Grouped by day and unit, not by unit alone: SQLite would then walk the unit
+    index through every report instead of the recent days.
+    """
+    per_unit: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    query = (select(Report.unit_id, *_category_sums()).where(Report.submitted_on >= since)
+             .group_by(Report.submitted_on, Report.unit_id))
+    for unit_id, *counts in db.session.execute(query):
+        per_unit[names[unit_id]].update(_counts(counts))
+    highest = max((counts[c] for counts in per_unit.values() for c in COUNTED), default=0)
+    heat = [HeatRow(unit=unit, counts={c: counts[c] for c in COUNTED},
+                    shades={c: shade(counts[c], highest) for c in COUNTED},
+                    total=counts["total"])
+            for unit, counts in per_unit.items()]
+    return sorted(heat, key=lambda row: (-row.total, row.unit))
+
+
+def shade(count: int, highest: int) -> int:
+    """0 for no reports, else 1 to HEAT_SHADES - 1 in proportion to the highest count."""
+    if count <= 0 or highest <= 0:
+        return 0
+    return max(1, round(count / highest * (HEAT_SHADES - 1)))
+
+
+def _hours_to_triage():
+    """Hours from a report's arrival to its triage, as SQL for the current database.
+
+    Arrival is `submitted_at`, or midnight of `submitted_on` for an anonymous report.
+    """
+    if db.engine.dialect.name == "sqlite":
+        arrival = func.coalesce(Report.submitted_at, Report.submitted_on)
+        return (func.julianday(Report.triaged_at) - func.julianday(arrival)) * 24.0
+    arrival = func.coalesce(Report.submitted_at, cast(Report.submitted_on, DateTime))
+    return cast(extract("epoch", Report.triaged_at - arrival), Float) / 3600.0
+
+
+def _median_hours_to_triage(since: datetime) -> tuple[float | None, int]:
+    """The median hours to triage of the reports triaged since `since`, and how many they were.
+
+    The database sorts and picks the middle one or two (an index on triaged_at keeps
+    it to the window), so no list of times travels to Python.
+    """
+    recent = Report.triaged_at >= since
+    count = db.session.scalar(select(func.count()).select_from(Report).where(recent))
+    if not count:
+        return None, 0
+    hours = _hours_to_triage()
+    middle = db.session.scalars(select(hours).where(recent).order_by(hours)
+                                .offset((count - 1) // 2).limit(2 - count % 2)).all()
+    return sum(middle) / len(middle), count
+
+
+def top_known_issues(names: dict[int, str], today: date,
+                     limit: int = TOP_ISSUES) -> list[TopIssue]:
+    """The open known issues with the most reports, with their figures and units."""
+    count = func.count()
+    top = db.session.execute(
+        select(KnownIssue.id, KnownIssue.title)
+        .join(Report, Report.known_issue_id == KnownIssue.id)
+        .where(KnownIssue.status == KnownIssueStatus.OPEN)
+        .group_by(KnownIssue.id, KnownIssue.title)
+        .order_by(count.desc(), KnownIssue.id).limit(limit)).all()
+    ids = [issue_id for issue_id, _ in top]
+    units: defaultdict[int, list[str]] = defaultdict(list)
+    for issue_id, unit_id in db.session.execute(
+            select(Report.known_issue_id, Report.unit_id).distinct()
+            .where(Report.known_issue_id.in_(ids))):
+        units[issue_id].append(names[unit_id])
+    figures = summaries(ids, today)
+    return [TopIssue(id=issue_id, title=title, summary=figures[issue_id],
+                     units=sorted(units[issue_id]))
+            for issue_id, title in top]
+
+
+def _spike_tests(per_day: dict[date, dict[str, int]], today: date,
+                 names: dict[int, str]) -> list[Alert]:
+    """Test every category (quiet ones too), unit and area: the last day and the last 7 days."""
+    start = today - timedelta(days=7 * (WEEK_BASELINE + 1) - 1)
+    series: dict[tuple[str, str], defaultdict[date, int]] = {
+        ("category", c): defaultdict(int, {day: counts[c] for day, counts in per_day.items()})
+        for c in COUNTED}
+    query = (select(_RAW_DAY, Report.unit_id, Report.area, func.count())
+             .where(Report.submitted_on >= start)
+             .group_by(Report.submitted_on, Report.unit_id, Report.area))
+    for raw_day, unit_id, area, count in db.session.execute(query):
+        day = _as_date(raw_day)
+        for key in (("unit", names[unit_id]), ("area", area)):
+            series.setdefault(key, defaultdict(int))[day] += count
+    tests = 2 * len(series)
+    daily = {key: [counts[today - timedelta(days=n)] for n in range(DAY_BASELINE, -1, -1)]
+             for key, counts in series.items()}
+    weekly = {key: [sum(counts[today - timedelta(days=7 * w + d)] for d in range(7))
+                    for w in range(WEEK_BASELINE, -1, -1)] for key, counts in series.items()}
+    results = [Alert(*test.key, period, test)
+               for period, counts, baseline in (("day", daily, DAY_BASELINE),
+                                                ("week", weekly, WEEK_BASELINE))
+               for test in detect_spikes(counts, baseline, tests=tests)]
+    return sorted(results, key=lambda alert: (not alert.test.spike, alert.test.p_value))
