@@ -41,6 +41,8 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
         triage,
     )
     from app.cli import register_cli
+    from app.known_issues import bp as known_issues_bp
+    from app.overview import bp as overview_bp
 
     i18n.init_app(app)
     anonymity.init_app(app)
@@ -51,6 +53,8 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
     throttle.init_app(app)
     for blueprint in (reports.bp, triage.bp, export.bp, auth.bp, admin.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(known_issues_bp)
+    app.register_blueprint(overview_bp)
     register_cli(app)
     app.context_processor(_display_names)
     return app

@@ -4,11 +4,10 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField
+from wtforms import DateField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
-from app.services.triage import NEEDS_REVIEW, UNCLASSIFIED, ReportFilters
 from ml import pii
 from models import Area, Impact, Kind, Status
 
@@ -46,6 +45,7 @@ IDENTIFIER_NAMES = {
     pii.TELEFON: _l("phone number"),
     pii.E_POST: _l("e-mail address"),
 }
+LANGUAGE_NAMES = {"sv": _l("Swedish"), "en": _l("English")}
 CATEGORY_NAMES = {
     "safety": _l("Patient safety"),
     "training": _l("Training"),
@@ -72,17 +72,3 @@ class DateRangeForm(FlaskForm):
     def validate_date_to(self, field: DateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end date is before the start date."))
-
-
-class ReportFilterForm(DateRangeForm):
-    """The queue's filters."""
-
-    category = SelectField(_l("Category"), choices=choices(
-        {**CATEGORY_NAMES, UNCLASSIFIED: _l("Not yet classified"),
-         NEEDS_REVIEW: _l("Needs review")}, blank=_l("All")),
-        default="")
-
-    def to_filters(self, **extra: object) -> ReportFilters:
-        category = self.category.data
-        return ReportFilters(categories=frozenset([category] if category else []),
-                             date_from=self.date_from.data, date_to=self.date_to.data, **extra)

@@ -19,13 +19,14 @@ from models.report import (
     Status,
 )
 from models.search import is_search_object, search_condition
+from models.similarity import ReportTerm
 from models.unit import Unit
 from models.user import Role, User
 
 __all__ = [
     "CATEGORIES", "COMMENT_MAX", "MESSAGE_MAX", "OPEN_STATUSES", "RISK_LEVELS", "Area",
     "AuditEvent", "AuditLogIsAppendOnly", "Author", "Comment", "Impact", "Kind", "KnownIssue",
-    "KnownIssueStatus", "Label", "LabelSource", "Message", "ModelVersion", "Report", "Role",
-    "Status", "Unit", "User", "db", "is_search_object", "search_condition", "transaction",
-    "utcnow",
+    "KnownIssueStatus", "Label", "LabelSource", "Message", "ModelVersion", "Report",
+    "ReportTerm", "Role", "Status", "Unit", "User", "db", "is_search_object",
+    "search_condition", "transaction", "utcnow",
 ]

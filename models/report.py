@@ -94,6 +94,11 @@ class Report(db.Model):
             name="risk_score_is_product",
         ),
         Index("ix_report_queue", "submitted_on", "id"),
+        # The overview's recent windows read these alone (app/services/overview.py).
+        Index("ix_report_overview", "submitted_on", "unit_id", "area", "is_safety",
+              "is_training", "is_functionality"),
+        Index("ix_report_finished_at", "finished_at"),
+        Index("ix_report_triaged", "triaged_at", "submitted_at", "submitted_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,7 +3,9 @@
 SQLite: an FTS5 table indexing `report.text` (external content, kept in step
 by triggers), with diacritics folded so "lakemedel" finds "läkemedel".
 PostgreSQL: a GIN index over the text stemmed as Swedish and as English, so
-a search in either language finds inflected forms ("utskrifter", "printers").
+a search in either language finds inflected forms ("utskrifter", "printers");
+the two text search configurations fold diacritics first (the unaccent
+extension, shipped with PostgreSQL's contrib modules).
 
 The objects are created with the `report` table (also by `db.create_all()`)
 and ignored by migration autogenerate (`is_search_object`); migration 0009
@@ -38,12 +40,25 @@ def _stemmed(column: ColumnElement, config: str) -> ColumnElement:
 
 
 def _pg_document() -> ColumnElement:
-    return _stemmed(Report.text, "swedish").op("||")(_stemmed(Report.text, "english"))
+    return _stemmed(Report.text, "vaka_swedish").op("||")(_stemmed(Report.text, "vaka_english"))
+
+
+def _pg_configuration(name: str, stemmer: str) -> str:
+    return (
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_ts_config WHERE cfgname = '{name}') THEN "
+        f"CREATE TEXT SEARCH CONFIGURATION {name} (COPY = pg_catalog.{stemmer}); "
+        f"ALTER TEXT SEARCH CONFIGURATION {name} ALTER MAPPING FOR hword, hword_part, word "
+        f"WITH unaccent, {stemmer}_stem; END IF; END $$"
+    )
 
 
 _PG_CREATE = (
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    _pg_configuration("vaka_swedish", "swedish"),
+    _pg_configuration("vaka_english", "english"),
     f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON report USING gin "
-    "((to_tsvector('swedish'::regconfig, text) || to_tsvector('english'::regconfig, text)))",
+    "((to_tsvector('vaka_swedish'::regconfig, text)"
+    " || to_tsvector('vaka_english'::regconfig, text)))",
 )
 
 for _statement in _SQLITE_CREATE:
@@ -76,8 +91,8 @@ def search_condition(words: list[str], dialect: str) -> ColumnElement[bool]:
     """
     if dialect == "postgresql":
         query = " ".join(words)
-        tsquery = func.plainto_tsquery(literal_column("'swedish'::regconfig"), query).op("||")(
-            func.plainto_tsquery(literal_column("'english'::regconfig"), query))
+        tsquery = func.plainto_tsquery(literal_column("'vaka_swedish'::regconfig"), query).op(
+            "||")(func.plainto_tsquery(literal_column("'vaka_english'::regconfig"), query))
         return _pg_document().op("@@")(tsquery)
     matches = select(literal_column("rowid")).select_from(text(FTS_TABLE)).where(
         literal_column(FTS_TABLE).op("MATCH")(_sqlite_terms(words)))

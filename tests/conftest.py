@@ -137,6 +137,14 @@ def login(client):
     return do_login
 
 
+@pytest.fixture
+def coordinator(make_user, login):
+    """A coordinator, logged in on `client`."""
+    user = make_user("coordinator", email="samordnare@example.org")
+    login(user)
+    return user
+
+
 def days_ago(days: int) -> datetime:
     return utcnow() - timedelta(days=days)
 

@@ -1,19 +1,11 @@
 """Personal identifiers in reports: scrubbed copies on submission, the triage warning, redaction."""
 
-import pytest
 
 from models import AuditEvent, Report, db
 from tests.test_reports import all_reports, form_data
 
 IDENTIFYING = "Pat 19121212-1212 fick fel dos. Ring mig på 070-123 45 67."
 SCRUBBED = "Pat [PERSONNUMMER] fick fel dos. Ring mig på [TELEFON]."
-
-
-@pytest.fixture
-def coordinator(make_user, login):
-    user = make_user("coordinator", email="coordinator@example.org")
-    login(user)
-    return user
 
 
 def get(app, report_id: int) -> Report:

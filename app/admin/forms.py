@@ -37,6 +37,11 @@ ACTION_NAMES = {
     "model.activate": _l("Activated a model version"),
     "report.message": _l("Sent a message to a reporter"),
     "report.answer": _l("Answered on their own report"),
+    "report.assign": _l("Assigned a report"),
+    "report.status": _l("Changed a report's status"),
+    "report.risk": _l("Assessed a report's risk"),
+    "report.handoff": _l("Changed a report's hand-offs"),
+    "report.comment": _l("Commented on a report"),
     "retention.apply": _l("Applied the retention rule"),
     "user.create": _l("Created an account"),
     "user.role": _l("Changed a role"),
@@ -47,6 +52,13 @@ ACTION_NAMES = {
     "unit.rename": _l("Renamed a unit"),
     "unit.deactivate": _l("Deactivated a unit"),
     "unit.reactivate": _l("Reactivated a unit"),
+    "known_issue.create": _l("Created a known issue"),
+    "known_issue.edit": _l("Edited a known issue"),
+    "known_issue.attach": _l("Put a report in a known issue"),
+    "known_issue.detach": _l("Took a report out of a known issue"),
+    "known_issue.merge": _l("Merged a known issue into another"),
+    "known_issue.resolve": _l("Resolved a known issue"),
+    "known_issue.reopen": _l("Reopened a known issue"),
 }
 #: Translated names of the kinds of object an event is about.
 OBJECT_NAMES = {
@@ -54,6 +66,7 @@ OBJECT_NAMES = {
     "user": _l("Account"),
     "model_version": _l("Model version"),
     "unit": _l("Unit"),
+    "known_issue": _l("Known issue"),
 }
 
 

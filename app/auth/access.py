@@ -34,7 +34,8 @@ def _grant(description: str, *roles: Role) -> Permission:
 PERMISSIONS: dict[str, Permission] = {
     "report.submit": _grant("send a report under one's own name", STAFF, COORDINATOR),
     "report.own.view": _grant("see and follow one's own named reports", STAFF, COORDINATOR),
-    "triage": _grant("the triage queue and every report: text, review, status", COORDINATOR),
+    "triage": _grant("the triage queue, overview and known issues; every report: text, "
+                     "review, workflow", COORDINATOR),
     "export.deidentified": _grant("download de-identified reports and their codebook",
                                   RESEARCHER, COORDINATOR),
     "export.aggregate": _grant("download weekly counts per unit and category, small ones "

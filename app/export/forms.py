@@ -3,11 +3,17 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import CATEGORY_NAMES, KIND_NAMES, STATUS_NAMES, DateRangeForm, choices
+from app.forms import (
+    CATEGORY_NAMES,
+    KIND_NAMES,
+    LANGUAGE_NAMES,
+    STATUS_NAMES,
+    DateRangeForm,
+    choices,
+)
 from app.services.export import PROJECT_NAME, ExportOptions, Format
 from app.services.triage import ReportFilters
 
-LANGUAGE_NAMES = {"sv": _l("Swedish"), "en": _l("English")}
 FORMAT_NAMES = {Format.CSV: _l("CSV (UTF-8)"), Format.JSONL: _l("JSON lines")}
 
 

@@ -21,10 +21,13 @@ from models.base import in_write_transaction
 
 #: Every action the application records.
 ACTIONS = ("login.success", "login.failure", "logout", "report.view", "report.review",
-           "report.redact", "report.message", "report.answer", "export.reports",
+           "report.redact", "report.message", "report.answer", "report.assign",
+           "report.status", "report.risk", "report.handoff", "report.comment", "export.reports",
            "export.aggregates", "model.activate", "retention.apply",
            "user.create", "user.role", "user.disable", "user.enable", "user.password_reset",
-           "unit.create", "unit.rename", "unit.deactivate", "unit.reactivate")
+           "unit.create", "unit.rename", "unit.deactivate", "unit.reactivate",
+           "known_issue.create", "known_issue.edit", "known_issue.attach", "known_issue.detach",
+           "known_issue.merge", "known_issue.resolve", "known_issue.reopen")
 #: What a failed login records instead of an e-mail address that has no account
 #: (it may be a password typed into the wrong field).
 UNKNOWN_ACCOUNT = "unknown account"

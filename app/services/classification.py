@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 import ml
 from app.services import NotFound
 from app.services.audit import record
+from app.services.workflow import apply_suggested_risk
 from ml.corpus import load_corpus
 from ml.errors import ModelError
 from models import ModelVersion, Report, User, db, transaction
@@ -75,6 +76,7 @@ def classify_reports(report_ids: list[int]) -> int:
         for report, prediction in zip(reports, predictions, strict=True):
             report.apply_prediction(version.id, prediction.scores, prediction.labels,
                                     prediction.needs_review)
+            apply_suggested_risk(report)
     return len(reports)
 
 

@@ -16,6 +16,8 @@ import ml
 from app.services import NotFound
 from app.services.classification import classify_reports
 from app.services.identifiers import deidentified_columns
+from app.services.similarity import index_reports
+from app.services.workflow import apply_suggested_risk
 from models import Report, User, db, transaction, utcnow
 
 #: 20 base32 characters: 100 bits from the HMAC.
@@ -78,6 +80,7 @@ def submit_report(draft: ReportDraft, reporter: User | None) -> Submission:
     report = _find_by_digest(digest) or _insert(draft, reporter, digest)
     if not report.is_classified:
         classify_reports([report.id])
+    index_reports([report.id])
     receipt = _receipt_code(report, draft.submission_token) if report.is_anonymous else None
     return Submission(report=report, receipt_code=receipt)
 
@@ -106,6 +109,7 @@ def _insert(draft: ReportDraft, reporter: User | None, digest: str) -> Report:
     report = new_report(draft, reporter, utcnow())
     try:
         with transaction():
+            apply_suggested_risk(report)  # from the impact alone until it is classified
             db.session.add(report)
     except IntegrityError:
         # A concurrent retry with the same token won the race: show its report.

@@ -1,29 +1,176 @@
+from enum import StrEnum
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, SubmitField
-from wtforms.validators import NumberRange, Optional
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import CATEGORY_NAMES, STATUS_NAMES, ReportFilterForm, choices
-from models import CATEGORIES
+from app.forms import (
+    AREA_NAMES,
+    CATEGORY_NAMES,
+    IMPACT_NAMES,
+    LANGUAGE_NAMES,
+    STATUS_NAMES,
+    DateRangeForm,
+    choices,
+)
+from app.reports.forms import _strip, _unix_newlines
+from app.services import ServiceError
+from app.services.triage import (
+    NEEDS_REVIEW,
+    NONE,
+    UNCLASSIFIED,
+    QueueOrder,
+    ReportFilters,
+    parse_cursor,
+    search_words,
+)
+from app.services.workflow import HANDOFF_ID_MAX
+from models import CATEGORIES, COMMENT_MAX, OPEN_STATUSES, User
+
+#: The status filter's value for every status that still needs work.
+OPEN = "open"
+SEARCH_INPUT_MAX = 200
+ORDER_NAMES = {
+    QueueOrder.URGENCY: _l("Most urgent first"),
+    QueueOrder.NEWEST: _l("Newest first"),
+    QueueOrder.REVIEW: _l("Uncertain first, then most urgent"),
+}
 
 
-class QueueFilterForm(ReportFilterForm):
-    status = SelectField(_l("Status"), choices=choices(STATUS_NAMES, blank=_l("All")),
-                         default="")
+class QueueFilterForm(DateRangeForm):
+    """The queue's filters and order, read from the query string: a shareable URL."""
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=SEARCH_INPUT_MAX)],
+                    description=_l("Reports whose text holds all of these words."))
+    category = SelectField(_l("Category"), choices=choices(
+        {**CATEGORY_NAMES, UNCLASSIFIED: _l("Not yet classified"),
+         NEEDS_REVIEW: _l("Needs review")}, blank=_l("All")), default="")
+    status = SelectField(_l("Status"), choices=choices(
+        {OPEN: _l("Open (new, triaged, in progress)"), **STATUS_NAMES}, blank=_l("All")),
+        default=OPEN)
     unit = SelectField(_l("Unit"), default="")
-    review_first = BooleanField(_l("Uncertain first"),
-                                description=_l("Reports the model was unsure about come first."))
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)], default=1)
+    area = SelectField(_l("Affected area"), choices=choices(AREA_NAMES, blank=_l("All")),
+                       default="")
+    impact = SelectField(_l("Patient impact"), choices=choices(IMPACT_NAMES, blank=_l("All")),
+                         default="")
+    language = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES, blank=_l("All")),
+                           default="")
+    assignee = SelectField(_l("Assignee"), default="")
+    known_issue = SelectField(_l("Known issue"), default="")
+    overdue = BooleanField(_l("Overdue only"))
+    order = SelectField(_l("Order"), choices=choices(ORDER_NAMES), default=QueueOrder.URGENCY)
+    #: The keyset cursor: where the page starts (set by the pager, not a field).
+    after = StringField(validators=[Optional(), Length(max=100)])
 
-    def __init__(self, units: list[tuple[int, str]], *args, **kwargs):
+    def __init__(self, units: list[tuple[int, str]], assignees: list[tuple[int, str]],
+                 known_issues: list[tuple[int, str]], *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.unit.choices = choices({str(i): name for i, name in units}, blank=_l("All"))
+        self.assignee.choices = choices(
+            {NONE: _l("Unassigned"), **{str(i): email for i, email in assignees}},
+            blank=_l("Anyone"))
+        self.known_issue.choices = choices(
+            {NONE: _l("In no known issue"), **{str(i): title for i, title in known_issues}},
+            blank=_l("Any"))
 
-    def to_filters(self):
-        return super().to_filters(
-            statuses=frozenset([self.status.data] if self.status.data else []),
-            unit_ids=frozenset([int(self.unit.data)] if self.unit.data else []))
+    def validate_q(self, field: StringField) -> None:
+        if field.data and not search_words(field.data):
+            raise ValidationError(_l("Type at least one word to search for."))
+
+    def validate_after(self, field: StringField) -> None:
+        if field.data and self.order.data in set(QueueOrder):
+            try:
+                parse_cursor(field.data, self.order.data)
+            except ServiceError:
+                raise ValidationError(_l("This page of the queue does not exist.")) from None
+
+    def to_filters(self) -> ReportFilters:
+        status, category = self.status.data, self.category.data
+        return ReportFilters(
+            categories=frozenset([category] if category else []),
+            statuses=frozenset(OPEN_STATUSES if status == OPEN else [status] if status else []),
+            unit_ids=frozenset([int(self.unit.data)] if self.unit.data else []),
+            areas=frozenset([self.area.data] if self.area.data else []),
+            impacts=frozenset([self.impact.data] if self.impact.data else []),
+            language=self.language.data or None,
+            date_from=self.date_from.data, date_to=self.date_to.data,
+            assignee=_id_or_none(self.assignee.data),
+            known_issue=_id_or_none(self.known_issue.data),
+            overdue=self.overdue.data, search=search_words(self.q.data or ""))
+
+
+class BulkAction(StrEnum):
+    ASSIGN = "assign"
+    STATUS = "status"
+    CATEGORIES = "categories"
+    KNOWN_ISSUE = "known_issue"
+
+
+BULK_ACTION_NAMES = {
+    BulkAction.ASSIGN: _l("Assign to"),
+    BulkAction.STATUS: _l("Set status"),
+    BulkAction.CATEGORIES: _l("Set categories"),
+    BulkAction.KNOWN_ISSUE: _l("Attach to known issue"),
+}
+#: The most reports one bulk action may change.
+BULK_MAX = 500
+
+
+class BulkForm(FlaskForm):
+    """One action on the reports ticked in the queue."""
+
+    report_ids = SelectMultipleField(coerce=int, validate_choice=False,
+                                     validators=[DataRequired(_l("Tick at least one report."))])
+    # Ids of their own: the queue's filter form has fields of the same names.
+    action = SelectField(_l("Action"), choices=choices(BULK_ACTION_NAMES), id="bulk-action")
+    assignee = SelectField(_l("Assignee"), default="", id="bulk-assignee")
+    status = SelectField(_l("Status"), choices=choices(STATUS_NAMES, blank=""), default="",
+                         id="bulk-status")
+    categories = SelectMultipleField(
+        _l("Categories"), choices=choices({c: CATEGORY_NAMES[c] for c in CATEGORIES}),
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        description=_l("Tick none for other."), id="bulk-categories")
+    known_issue = SelectField(_l("Known issue"), default="", id="bulk-known-issue")
+    #: The queue page to return to (checked by safe_next_url).
+    next = HiddenField()
+    submit = SubmitField(_l("Apply to ticked reports"))
+
+    def __init__(self, assignees: list[tuple[int, str]], known_issues: list[tuple[int, str]],
+                 *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.assignee.choices = choices({str(i): email for i, email in assignees},
+                                        blank=_l("Nobody"))
+        self.known_issue.choices = choices({str(i): title for i, title in known_issues},
+                                           blank="")
+
+    def validate_report_ids(self, field: SelectMultipleField) -> None:
+        if len(field.data or []) > BULK_MAX:
+            raise ValidationError(_l("Tick at most %(max)d reports at a time.", max=BULK_MAX))
+
+    def validate_status(self, field: SelectField) -> None:
+        if self.action.data == BulkAction.STATUS and not field.data:
+            raise ValidationError(_l("Choose the status."))
+
+    def validate_known_issue(self, field: SelectField) -> None:
+        if self.action.data == BulkAction.KNOWN_ISSUE and not field.data:
+            raise ValidationError(_l("Choose the known issue."))
+
+
+def _id_or_none(value: str) -> int | str | None:
+    """A select's value as a filter: "" is no filter, NONE stays, an id becomes an int."""
+    if not value:
+        return None
+    return value if value == NONE else int(value)
 
 
 class ReviewForm(FlaskForm):
@@ -33,3 +180,66 @@ class ReviewForm(FlaskForm):
         description=_l("Tick none for other."))
     status = SelectField(_l("Status"), choices=choices(STATUS_NAMES))
     submit = SubmitField(_l("Save decision"))
+
+
+#: The Swedish risk matrix's levels (konsekvens x sannolikhet), 1 to 4.
+CONSEQUENCE_NAMES = {"1": _l("1 - Minor"), "2": _l("2 - Moderate"), "3": _l("3 - Significant"),
+                     "4": _l("4 - Catastrophic")}
+LIKELIHOOD_NAMES = {"1": _l("1 - Very unlikely"), "2": _l("2 - Unlikely"), "3": _l("3 - Likely"),
+                    "4": _l("4 - Very likely")}
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField(_l("Assigned to"), default="")
+    assign = SubmitField(_l("Assign"))
+
+    def __init__(self, coordinators: list[User], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.assignee.choices = choices({str(user.id): user.email for user in coordinators},
+                                        blank=_l("Nobody"))
+
+    @property
+    def assignee_id(self) -> int | None:
+        return int(self.assignee.data) if self.assignee.data else None
+
+
+class StatusForm(FlaskForm):
+    # Its own id: the review form on the same page has a status field too.
+    status = SelectField(_l("Status"), choices=choices(STATUS_NAMES), id="workflow-status")
+    change = SubmitField(_l("Change status"))
+
+
+class RiskForm(FlaskForm):
+    consequence = SelectField(_l("Consequence"), choices=choices(CONSEQUENCE_NAMES))
+    likelihood = SelectField(_l("Likelihood"), choices=choices(LIKELIHOOD_NAMES))
+    assess = SubmitField(_l("Save risk assessment"))
+
+
+def _printable(_form: FlaskForm, field: StringField) -> None:
+    if field.data and not field.data.isprintable():
+        raise ValidationError(_l("Use letters, digits and punctuation only."))
+
+
+def _handoff_id(label: str) -> StringField:
+    return StringField(label, filters=[_strip],
+                       validators=[Optional(), Length(max=HANDOFF_ID_MAX), _printable])
+
+
+class HandoffForm(FlaskForm):
+    lex_maria = BooleanField(_l("Lex Maria candidate"))
+    medical_products_agency = BooleanField(_l("Reported to the Medical Products Agency"))
+    data_protection_authority = BooleanField(
+        _l("Reported to the data protection authority (IMY)"))
+    vendor_ticket = _handoff_id(_l("Vendor ticket id"))
+    deviation_id = _handoff_id(_l("Id in the deviation system"))
+    save = SubmitField(_l("Save hand-offs"))
+
+
+class CommentForm(FlaskForm):
+    # Its own id: the message form on the same page has a body field too.
+    body = TextAreaField(_l("Internal comment"), id="comment-body",
+                         filters=[_unix_newlines, _strip],
+                         description=_l("Only the coordination group sees it, never the reporter."),
+                         validators=[DataRequired(message=_l("Write something before saving.")),
+                                     Length(max=COMMENT_MAX)])
+    add = SubmitField(_l("Add comment"))

@@ -4,33 +4,100 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from app.admin.forms import ACTION_NAMES
 from app.auth.access import permission_required
 from app.guards import reject_unknown_args
+from app.known_issues import report_panels
+from app.navigation import safe_next_url
 from app.reports.forms import MessageForm
-from app.services import NotFound
+from app.services import NotFound, ServiceError
 from app.services.audit import record
 from app.services.classification import explain_report
 from app.services.identifiers import identifier_kinds, redact_report
+from app.services.known_issues import attach_reports, other_open_issues
 from app.services.messages import message_reporter, messages_for
-from app.services.triage import get_report, queue_page, review_report
+from app.services.triage import (
+    get_report,
+    known_issue_choices,
+    label_reports,
+    queue_page,
+    review_report,
+)
 from app.services.units import unit_choices
-from app.triage.forms import QueueFilterForm, ReviewForm
-from models import MESSAGE_MAX
+from app.services.workflow import assign, comments_for, coordinators, history, set_status
+from app.triage.forms import (
+    AssignForm,
+    BulkAction,
+    BulkForm,
+    CommentForm,
+    HandoffForm,
+    QueueFilterForm,
+    ReviewForm,
+    RiskForm,
+    StatusForm,
+)
+from models import MESSAGE_MAX, utcnow
 
 bp = Blueprint("triage", __name__, url_prefix="/triage")
+
+
+def _assignees() -> list[tuple[int, str]]:
+    return [(user.id, user.email) for user in coordinators()]
+
+
+def _open_issues() -> list[tuple[int, str]]:
+    return [(issue.id, issue.title) for issue in other_open_issues()]
 
 
 @bp.get("/")
 @permission_required("triage")
 def queue():
-    form = QueueFilterForm(units=unit_choices(include_inactive=True), formdata=request.args)
+    form = QueueFilterForm(unit_choices(include_inactive=True), _assignees(),
+                           known_issue_choices(), formdata=request.args)
     reject_unknown_args(set(form.data))
     if not form.validate():
         return render_template("triage/queue.html", form=form, page=None), 400
-    page = queue_page(form.to_filters(), page=form.page.data or 1,
-                      per_page=current_app.config["QUEUE_PAGE_SIZE"],
-                      review_first=form.review_first.data)
-    return render_template("triage/queue.html", form=form, page=page)
+    page = queue_page(form.to_filters(), form.order.data, form.after.data or None,
+                      per_page=current_app.config["QUEUE_PAGE_SIZE"])
+    bulk_form = BulkForm(_assignees(), _open_issues(), formdata=None, next=request.full_path)
+    return render_template("triage/queue.html", form=form, page=page, bulk_form=bulk_form,
+                           now=utcnow())
+
+
+@bp.post("/bulk")
+@permission_required("triage")
+def bulk():
+    """Apply one action to the reports ticked in the queue, then go back to it."""
+    form = BulkForm(_assignees(), _open_issues())
+    back = safe_next_url(form.next.data, "triage.queue")
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error)
+        return redirect(back)
+    try:
+        changed = _apply_bulk(form, form.report_ids.data)
+    except NotFound:
+        flash(_("Some of the ticked reports no longer exist. Nothing was changed."))
+    except ServiceError:
+        flash(_("That action is not possible on these reports. Nothing was changed."))
+    else:
+        flash(ngettext("%(num)d report was updated.", "%(num)d reports were updated.", changed))
+    return redirect(back)
+
+
+def _apply_bulk(form: BulkForm, report_ids: list[int]) -> int:
+    match form.action.data:
+        case BulkAction.ASSIGN:
+            return assign(report_ids, int(form.assignee.data) if form.assignee.data else None,
+                          current_user)
+        case BulkAction.STATUS:
+            return set_status(report_ids, form.status.data, current_user)
+        case BulkAction.CATEGORIES:
+            return label_reports(report_ids, set(form.categories.data or []), current_user)
+        case BulkAction.KNOWN_ISSUE:
+            return attach_reports(int(form.known_issue.data), report_ids, current_user)
+    raise ServiceError(f"unknown bulk action {form.action.data!r}")
 
 
 @bp.route("/reports/<int:report_id>", methods=["GET", "POST"])
@@ -47,10 +114,20 @@ def detail(report_id: int):
         return redirect(url_for("triage.detail", report_id=report_id))
     status_code = 400 if form.errors else 200
     record("report.view", current_user, "report", report_id)
-    return render_template("triage/detail.html", report=report, form=form,
-                           explanation=explain_report(report), messages=messages_for(report_id),
-                           message_form=MessageForm(), identifiers=identifier_kinds(report),
-                           redact_form=FlaskForm()), status_code
+    # The workflow forms post elsewhere: they show the report's values, never this post's.
+    return render_template(
+        "triage/detail.html", report=report, form=form,
+        explanation=explain_report(report), messages=messages_for(report_id),
+        message_form=MessageForm(), identifiers=identifier_kinds(report),
+        redact_form=FlaskForm(), now=utcnow(), comments=comments_for(report_id),
+        history=history(report_id), comment_form=CommentForm(formdata=None),
+        assign_form=AssignForm(coordinators(), formdata=None,
+                               assignee=str(report.assignee_id or "")),
+        status_form=StatusForm(formdata=None, status=report.status),
+        risk_form=RiskForm(formdata=None, consequence=str(report.consequence or ""),
+                           likelihood=str(report.likelihood or "")),
+        handoff_form=HandoffForm(formdata=None, obj=report),
+        action_names=ACTION_NAMES, **report_panels(report)), status_code
 
 
 @bp.post("/reports/<int:report_id>/redact")

@@ -6,7 +6,8 @@ Create Date: 2026-11-29 09:50:00
 
 SQLite: an FTS5 table over report.text kept in step by triggers, filled from
 the existing reports. PostgreSQL: a GIN index over the text stemmed as
-Swedish and as English. (models/search.py creates the same for create_all.)
+Swedish and as English, diacritics folded first (unaccent). (models/search.py
+creates the same for create_all.)
 """
 from alembic import op
 
@@ -37,10 +38,22 @@ SQLITE_DOWNGRADE = (
     "DROP TABLE report_search",
 )
 POSTGRES_UPGRADE = (
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    "CREATE TEXT SEARCH CONFIGURATION vaka_swedish (COPY = pg_catalog.swedish)",
+    "ALTER TEXT SEARCH CONFIGURATION vaka_swedish ALTER MAPPING FOR hword, hword_part, word"
+    " WITH unaccent, swedish_stem",
+    "CREATE TEXT SEARCH CONFIGURATION vaka_english (COPY = pg_catalog.english)",
+    "ALTER TEXT SEARCH CONFIGURATION vaka_english ALTER MAPPING FOR hword, hword_part, word"
+    " WITH unaccent, english_stem",
     "CREATE INDEX ix_report_search ON report USING gin"
-    " ((to_tsvector('swedish'::regconfig, text) || to_tsvector('english'::regconfig, text)))",
+    " ((to_tsvector('vaka_swedish'::regconfig, text)"
+    " || to_tsvector('vaka_english'::regconfig, text)))",
 )
-POSTGRES_DOWNGRADE = ("DROP INDEX ix_report_search",)
+POSTGRES_DOWNGRADE = (
+    "DROP INDEX ix_report_search",
+    "DROP TEXT SEARCH CONFIGURATION vaka_english",
+    "DROP TEXT SEARCH CONFIGURATION vaka_swedish",
+)
 
 
 def _run(statements):

@@ -106,10 +106,14 @@ def attack_filters(app, world, browser, role: str, values: list[str]) -> list[st
     for target, (fields, checkboxes) in sorted(targets.items()):
         baseline = results(send(client, "GET", target))
         for name in sorted(fields):
+            # Any value ticks a checkbox: the results are those of the ticked box.
+            ticked = (results(send(client, "GET", target, query_string={name: "y"}))
+                      if name in checkboxes else None)
             for value in values:
                 response = send(client, "GET", target, query_string={name: value})
                 where = f"{target}?{name}={value[:40]!r}"
-                expected = baseline if name in checkboxes | NOT_FILTERS else 0
+                expected = ticked if name in checkboxes else baseline if name in NOT_FILTERS \
+                    else 0
                 if response.status_code == 400:
                     if name not in EXTRA_PARAMETERS and not explained(response):
                         problems.append(f"{where}: 400 without an error message")

@@ -12,7 +12,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from app.auth.access import can, permission_required, permission_table
-from models import ModelVersion, User
+from models import KnownIssue, ModelVersion, User
 from tests.conftest import PASSWORD, persist
 
 ROLES = ("anonymous", "staff", "coordinator", "researcher", "admin")
@@ -40,10 +40,27 @@ EXPECTED = {
     ("GET", "/report/mine/<int:report_id>"): STAFF_AND_COORDINATOR,
     ("POST", "/report/mine/<int:report_id>"): STAFF_AND_COORDINATOR,
     ("GET", "/triage/"): COORDINATOR,
+    ("POST", "/triage/bulk"): COORDINATOR,
+    ("GET", "/overview"): COORDINATOR,
     ("GET", "/triage/reports/<int:report_id>"): COORDINATOR,
     ("POST", "/triage/reports/<int:report_id>"): COORDINATOR,
     ("POST", "/triage/reports/<int:report_id>/messages"): COORDINATOR,
     ("POST", "/triage/reports/<int:report_id>/redact"): COORDINATOR,
+    ("POST", "/triage/reports/<int:report_id>/assign"): COORDINATOR,
+    ("POST", "/triage/reports/<int:report_id>/status"): COORDINATOR,
+    ("POST", "/triage/reports/<int:report_id>/risk"): COORDINATOR,
+    ("POST", "/triage/reports/<int:report_id>/handoffs"): COORDINATOR,
+    ("POST", "/triage/reports/<int:report_id>/comments"): COORDINATOR,
+    ("GET", "/known-issues/"): COORDINATOR,
+    ("GET", "/known-issues/new"): COORDINATOR,
+    ("POST", "/known-issues/new"): COORDINATOR,
+    ("GET", "/known-issues/<int:issue_id>"): COORDINATOR,
+    ("POST", "/known-issues/<int:issue_id>/edit"): COORDINATOR,
+    ("POST", "/known-issues/<int:issue_id>/resolution"): COORDINATOR,
+    ("POST", "/known-issues/<int:issue_id>/merge"): COORDINATOR,
+    ("POST", "/known-issues/<int:issue_id>/split"): COORDINATOR,
+    ("POST", "/known-issues/<int:issue_id>/detach"): COORDINATOR,
+    ("POST", "/known-issues/attach"): COORDINATOR,
     ("GET", "/export/"): EXPORTERS,
     ("GET", "/export/reports"): EXPORTERS,
     ("GET", "/export/codebook.csv"): EXPORTERS,
@@ -99,6 +116,8 @@ def path_for(app, make_unit, make_report):
         "user_id": target_user,
         "version_id": model_version,
         "code": lambda _owner: "en",
+        "issue_id": lambda _owner: persist(app, KnownIssue(
+            title="Target", created_by_id=target_user(None))).id,
     }
 
     def build(rule: str, owner: User | None) -> str:

@@ -130,6 +130,17 @@ def save_coordinator_message(scene: Scene, text: str) -> None:
         assert response.status_code == 302
 
 
+def save_workflow_text(action: str, *fields: str) -> Callable[[Scene, str], None]:
+    """A coordinator writes the text into fields of a workflow form on a report's page."""
+
+    def save(scene: Scene, text: str) -> None:
+        response = scene.browser("coordinator").post(
+            f"/triage/reports/{scene.report_id}/{action}", data=dict.fromkeys(fields, text))
+        assert response.status_code == 302
+
+    return save
+
+
 def save_own_answer(scene: Scene, text: str) -> None:
     response = scene.browser("staff").post(f"/report/mine/{scene.own_report_id}",
                                            data={"body": text})
@@ -210,6 +221,10 @@ STORES = [
           REPORTED | {"own report"}),
     Store("/triage/reports/N/messages", "body", save_coordinator_message,
           frozenset({"triage detail", "own report", "receipt status"})),
+    Store("/triage/reports/N/comments", "body", save_workflow_text("comments", "body"),
+          frozenset({"triage detail"})),
+    Store("/triage/reports/N/handoffs", "ids", save_workflow_text(
+        "handoffs", "vendor_ticket", "deviation_id"), frozenset({"triage detail"})),
     Store("/report/mine/N", "body", save_own_answer, frozenset({"triage detail", "own report"})),
     Store("/status (answer)", "body", save_receipt_answer,
           frozenset({"triage detail", "receipt status"})),
@@ -234,8 +249,9 @@ PAGES: dict[str, Callable[[Scene], TestResponse]] = {
                                                           data={"receipt": s.receipt}),
     "my reports": _get("staff", lambda s: "/report/mine"),
     "own report": _get("staff", lambda s: f"/report/mine/{s.own_report_id}"),
-    "triage queue": _get("coordinator", lambda s: "/triage/"),
+    "triage queue": _get("coordinator", lambda s: "/triage/?order=newest"),
     "triage detail": _get("coordinator", lambda s: f"/triage/reports/{s.report_id}"),
+    "overview": _get("coordinator", lambda s: "/overview"),
     "export page": _get("researcher", lambda s: "/export/"),
     "export CSV": _get("researcher", lambda s: "/export/reports"),
     "audit log": _get("admin", lambda s: "/admin/audit"),

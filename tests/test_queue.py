@@ -1,0 +1,267 @@
+"""The triage queue: urgency order, filters, full-text search, keyset pages, bulk actions."""
+
+import re
+from datetime import timedelta
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from models import AuditEvent, KnownIssue, Report, db, utcnow
+from tests.conftest import days_ago, fetch_report
+
+
+def references(page: str) -> list[str]:
+    return re.findall(r">(V-\d{6})<", page)
+
+
+def ref(report_id: int) -> str:
+    return f"V-{report_id:06d}"
+
+
+@pytest.fixture
+def listed(client):
+    def fetch(query: str = "") -> list[str]:
+        response = client.get(f"/triage/?{query}")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return references(response.get_data(as_text=True))
+    return fetch
+
+
+@pytest.fixture
+def rate(app):
+    """Give a report a risk and a safety score, as assessment and classification do."""
+    def do_rate(report_id: int, consequence: int, likelihood: int, safety: float = 0.0) -> None:
+        with app.app_context():
+            report = db.session.get(Report, report_id)
+            report.score_safety = safety
+            report.set_risk(consequence, likelihood, confirmed=True)
+            db.session.commit()
+    return do_rate
+
+
+def next_link(page: str) -> str | None:
+    match = re.search(r'<a rel="next" href="([^"]+)"', page)
+    return unescape(match.group(1)) if match else None
+
+
+def test_default_order_is_risk_then_safety_score_then_age(listed, make_report, rate,
+                                                          coordinator):
+    old_low = make_report("Gammal liten risk", submitted=days_ago(9))
+    new_low = make_report("Ny liten risk", submitted=days_ago(1))
+    high = make_report("Hög risk", submitted=days_ago(3))
+    high_safer = make_report("Hög risk och säkerhet", submitted=days_ago(2))
+    unrated = make_report("Ingen risk bedömd", submitted=days_ago(5))
+    rate(old_low, 1, 2)
+    rate(new_low, 1, 2)
+    rate(high, 4, 3, safety=0.2)
+    rate(high_safer, 3, 4, safety=0.9)
+    assert listed() == [ref(high_safer), ref(high), ref(old_low), ref(new_low), ref(unrated)]
+    assert listed("order=newest") == [ref(new_low), ref(high_safer), ref(high), ref(unrated),
+                                      ref(old_low)]
+
+
+def test_pages_follow_the_cursor_and_keep_their_place(client, make_report, rate,
+                                                      coordinator, app):
+    ids = [make_report(f"Rapport {n}", submitted=days_ago(20 - n)) for n in range(7)]
+    first = client.get("/triage/?unit=&q=Rapport").get_data(as_text=True)
+    assert references(first) == [ref(i) for i in ids[:5]]
+    link = next_link(first)
+    assert "q=Rapport" in link and "after=" in link
+    # A more urgent report arriving meanwhile goes to the first page, not into page two.
+    rate(make_report("Rapport brådskande"), 4, 4)
+    second = client.get(link).get_data(as_text=True)
+    assert references(second) == [ref(i) for i in ids[5:]]
+    assert next_link(second) is None
+    assert "First page" in second
+
+
+def test_uncertain_first_order_pages_too(client, listed, make_report, coordinator):
+    sure = [make_report(f"Säker {n}", submitted=days_ago(9 - n)) for n in range(4)]
+    unsure = [make_report(f"Osäker {n}", submitted=days_ago(9 - n), needs_review=True)
+              for n in range(3)]
+    first = client.get("/triage/?order=review").get_data(as_text=True)
+    assert references(first) == [ref(i) for i in unsure + sure[:2]]
+    assert references(client.get(next_link(first)).get_data(as_text=True)) == [
+        ref(i) for i in sure[2:]]
+    assert listed("category=needs_review") == [ref(i) for i in unsure]
+
+
+def test_filters_by_category_status_unit_area_impact_language_and_dates(
+        listed, make_report, coordinator, client):
+    safety = make_report("Fel dos", is_safety=True, is_training=False, is_functionality=False,
+                         area="medication", impact="harm", language="sv")
+    other = make_report("Parking is full", is_safety=False, is_training=False,
+                        is_functionality=False, unit="Akuten", language="en")
+    unclassified = make_report("Ännu inte klassad", status="triaged", submitted=days_ago(30))
+    resolved = make_report("Klar sedan länge", status="resolved")
+
+    assert listed("category=safety") == [ref(safety)]
+    assert listed("category=other") == [ref(other)]
+    assert listed("category=unclassified&status=") == [ref(unclassified), ref(resolved)]
+    assert listed("status=triaged") == [ref(unclassified)]
+    assert ref(resolved) not in listed(), "finished reports are hidden by default"
+    assert listed("status=resolved") == [ref(resolved)]
+    assert listed("area=medication") == [ref(safety)]
+    assert listed("impact=harm") == [ref(safety)]
+    assert listed("language=en") == [ref(other)]
+    day = days_ago(30).date().isoformat()
+    assert listed(f"date_from={day}&date_to={day}") == [ref(unclassified)]
+    page = client.get("/triage/").get_data(as_text=True)
+    akuten = re.search(r'<option value="(\d+)">Akuten</option>', page).group(1)
+    assert listed(f"unit={akuten}") == [ref(other)]
+
+
+def test_filters_by_assignee_known_issue_and_overdue(app, listed, make_report, make_user,
+                                                     coordinator):
+    colleague = make_user("coordinator")
+    with app.app_context():
+        issue = KnownIssue(title="Provsvar saknas", created_by_id=coordinator.id)
+        db.session.add(issue)
+        db.session.commit()
+        issue_id = issue.id
+    mine = make_report("Min", assignee_id=coordinator.id, known_issue_id=issue_id)
+    theirs = make_report("Deras", assignee_id=colleague.id,
+                         due_at=utcnow() - timedelta(hours=1))
+    nobody = make_report("Ingen", due_at=utcnow() + timedelta(hours=1))
+    make_report("Klar men sen", status="closed", due_at=utcnow() - timedelta(days=2))
+
+    assert listed(f"assignee={coordinator.id}") == [ref(mine)]
+    assert listed("assignee=none") == [ref(nobody)]
+    assert listed(f"known_issue={issue_id}") == [ref(mine)]
+    assert listed("known_issue=none") == [ref(theirs), ref(nobody)]
+    assert listed("overdue=y&status=") == [ref(theirs)], "a finished report is never overdue"
+
+
+@pytest.mark.parametrize(("text", "query"), [
+    ("Läkemedelslistan visade fel dos", "läkemedelslistan dos"),
+    ("Läkemedelslistan visade fel dos", "lakemedelslistan"),
+    ("The printers on the ward stopped", "printers ward"),
+    ("Provsvar saknas i journalen", "PROVSVAR"),
+])
+def test_search_finds_reports_by_their_words(listed, make_report, coordinator, text, query):
+    wanted = make_report(text)
+    make_report("Något helt annat om inloggningen")
+    assert listed(f"q={query}") == [ref(wanted)]
+
+
+def test_search_needs_every_word(listed, make_report, coordinator):
+    make_report("Skrivaren fungerar inte")
+    assert listed("q=skrivaren+journalen") == []
+
+
+def test_search_reads_operators_as_plain_words(client, make_report, coordinator):
+    make_report("Fel dos")
+    for query in ['dos"', "dos OR *", "NEAR(dos", "dos -fel", "dos:fel"]:
+        assert client.get("/triage/", query_string={"q": query}).status_code == 200, query
+
+
+def test_search_follows_edits_of_the_text(app, listed, make_report, coordinator):
+    report_id = make_report("Skrivaren på avdelningen är trasig")
+    with app.app_context():
+        db.session.get(Report, report_id).text = "Texten är utbytt"
+        db.session.commit()
+    assert listed("q=skrivaren") == []
+    assert listed("q=utbytt") == [ref(report_id)]
+
+
+@pytest.mark.parametrize("query", [
+    "colour=red", "category=danger", "date_from=2026-13-01", "unit=999", "assignee=999",
+    "known_issue=abc", "order=sideways", "after=garbage", "after=1.0~2~3", "q=%2B%2B%2B",
+    "date_from=2026-05-02&date_to=2026-05-01", "page=2",
+])
+def test_bad_filters_are_rejected_with_400(client, make_report, coordinator, query):
+    make_report()
+    assert client.get(f"/triage/?{query}").status_code == 400
+
+
+def audit_actions(app, report_id: int) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.object_type == "report", AuditEvent.object_id == str(report_id))
+            .order_by(AuditEvent.id)))
+
+
+def test_bulk_assign_status_and_categories_audit_each_report(app, client, make_report,
+                                                            coordinator):
+    ids = [make_report(f"Rapport {n}") for n in range(3)]
+    untouched = make_report("Rör ej")
+    for data in ({"action": "assign", "assignee": str(coordinator.id)},
+                 {"action": "status", "status": "in_progress"},
+                 {"action": "categories", "categories": ["safety", "training"]}):
+        response = client.post("/triage/bulk", data={**data, "report_ids": ids,
+                                                     "next": "/triage/?order=newest"})
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith("/triage/?order=newest")
+    for report_id in ids:
+        report = fetch_report(app, report_id)
+        assert (report.assignee_id, report.status) == (coordinator.id, "in_progress")
+        assert report.categories == ["safety", "training"] and report.labels_reviewed
+        assert len(audit_actions(app, report_id)) == 3
+        assert audit_actions(app, report_id)[-1] == "report.review"
+    after = fetch_report(app, untouched)
+    assert (after.assignee_id, after.status, after.labels_reviewed) == (None, "new", False)
+
+
+def test_bulk_attach_to_a_known_issue(app, client, make_report, coordinator):
+    with app.app_context():
+        issue = KnownIssue(title="Provsvar saknas", created_by_id=coordinator.id)
+        closed = KnownIssue(title="Löst", created_by_id=coordinator.id)
+        closed.resolve("Åtgärdat")
+        db.session.add_all([issue, closed])
+        db.session.commit()
+        issue_id, closed_id = issue.id, closed.id
+    ids = [make_report(f"Provsvar {n}") for n in range(2)]
+    refused = client.post("/triage/bulk", data={"action": "known_issue", "report_ids": ids,
+                                                "known_issue": str(closed_id)})
+    assert refused.status_code == 302, "a resolved issue is not offered"
+    assert all(fetch_report(app, i).known_issue_id is None for i in ids)
+    client.post("/triage/bulk", data={"action": "known_issue", "report_ids": ids,
+                                      "known_issue": str(issue_id)})
+    for report_id in ids:
+        assert fetch_report(app, report_id).known_issue_id == issue_id
+        assert audit_actions(app, report_id) == ["known_issue.attach"]
+
+
+def test_bulk_action_with_a_missing_report_changes_nothing(app, client, make_report,
+                                                           coordinator):
+    real = make_report()
+    response = client.post("/triage/bulk", data={"action": "status", "status": "closed",
+                                                  "report_ids": [real, real + 1000]},
+                           follow_redirects=True)
+    assert "Nothing was changed" in response.get_data(as_text=True)
+    assert fetch_report(app, real).status == "new"
+
+
+@pytest.mark.parametrize("data", [
+    {"action": "status", "status": "closed", "report_ids": []},
+    {"action": "status", "status": "lost"},
+    {"action": "status"},
+    {"action": "explode"},
+    {"action": "status", "status": "closed", "report_ids": ["one"]},
+    {"action": "assign", "assignee": "999"},
+    {"action": "known_issue"},
+])
+def test_bad_bulk_actions_change_nothing(app, client, make_report, coordinator, data):
+    report_id = make_report()
+    response = client.post("/triage/bulk", data={"report_ids": [report_id], **data})
+    assert response.status_code == 302
+    report = fetch_report(app, report_id)
+    assert (report.status, report.assignee_id) == ("new", None)
+
+
+def test_bulk_action_refuses_too_many_reports(app, client, make_report, coordinator):
+    report_id = make_report()
+    response = client.post("/triage/bulk", data={"action": "status", "status": "closed",
+                                                  "report_ids": [report_id] * 501},
+                           follow_redirects=True)
+    assert "at most 500" in response.get_data(as_text=True)
+    assert fetch_report(app, report_id).status == "new"
+
+
+def test_bulk_action_does_not_redirect_off_site(client, make_report, coordinator):
+    report_id = make_report()
+    response = client.post("/triage/bulk", data={"action": "status", "status": "triaged",
+                                                  "report_ids": [report_id],
+                                                  "next": "https://evil.example/"})
+    assert response.headers["Location"].endswith("/triage/")
