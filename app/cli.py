@@ -9,6 +9,7 @@ from flask.cli import AppGroup, with_appcontext
 from app.services import ServiceError
 from app.services.classification import (
     activate_version,
+    active_classifier,
     active_version,
     all_versions,
     reclassify_missing,
@@ -17,6 +18,7 @@ from app.services.classification import (
 from app.services.demo import DemoError, load_demo_data
 from app.services.retention import RetentionOutcome, apply_retention
 from app.services.users import create_user
+from ml.errors import ModelError
 from models import ModelVersion, Role
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -57,13 +59,22 @@ def train_command(force: bool) -> None:
 
 @ml_cli.command("ensure-model")
 def ensure_model_command() -> None:
-    """Train and activate a model only if no version is active."""
+    """Train and activate a model unless a version is active and loads.
+
+    An active version this code cannot load (an older artifact format) is replaced.
+    """
     version = active_version()
-    if version is not None:
-        click.echo(f"Model version {version.id} is active.")
+    if version is None:
+        click.echo("No active model: training one from the bundled corpus...")
+        _describe(train_candidate().version)
         return
-    click.echo("No active model: training one from the bundled corpus...")
-    _describe(train_candidate().version)
+    try:
+        active_classifier()
+    except ModelError as error:
+        click.echo(f"Model version {version.id} cannot be loaded ({error}): training a new one...")
+        _describe(train_candidate(force=True).version)
+        return
+    click.echo(f"Model version {version.id} is active.")
 
 
 @ml_cli.command("versions")

@@ -2,7 +2,8 @@
 
 from sqlalchemy import func, select
 
-from models import ModelVersion, Report, User, db
+import ml
+from models import ModelVersion, Report, ReportTerm, User, db
 
 
 def count(app, model) -> int:
@@ -69,6 +70,19 @@ def test_ml_train_twice_keeps_one_active_version(app, runner, active_model):
         assert len(active) == 1 and active[0] != active_model
 
 
+def test_ensure_model_replaces_an_active_model_that_cannot_load(app, runner, active_model):
+    with app.app_context():
+        db.session.get(ModelVersion, active_model).artifact = b"an older artifact format"
+        db.session.commit()
+    result = runner.invoke(args=["ml", "ensure-model"])
+    assert result.exit_code == 0, result.output
+    assert f"Model version {active_model} cannot be loaded" in result.output
+    with app.app_context():
+        active = db.session.scalar(select(ModelVersion).where(ModelVersion.active))
+        assert active.id != active_model
+        assert ml.Classifier.from_bytes(active.artifact).predict_one("Fel dos").scores
+
+
 def test_reclassify_classifies_what_is_missing(app, runner, make_report):
     ids = [make_report(f"Systemet hängde sig {n} gånger idag") for n in range(3)]
     failed = runner.invoke(args=["ml", "reclassify"])
@@ -92,6 +106,8 @@ def test_demo_data_fills_an_empty_database_once(app, runner, active_model, tmp_p
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(Report.model_version_id.is_not(None))
                                  .select_from(Report)) == 25
+        # Indexed for similar reports, so their panels are not empty.
+        assert db.session.scalar(select(func.count(func.distinct(ReportTerm.report_id)))) == 25
     again = runner.invoke(args=["demo-data", "--reports", "5"])
     assert again.exit_code != 0 and "already has" in again.output
     quiet = runner.invoke(args=["demo-data", "--if-empty"])
