@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/export.py [--reports N] [--database URL] [--keep]
 
-Fills a database with N reports (texts from the bundled corpus, scrubbed once as
+Fills a database with N reports (bench/fill.py: texts from the bundled corpus, scrubbed once as
 the application does on submission), then measures, each in a fresh process so
 that peak memory belongs to the export alone:
 
@@ -21,21 +21,21 @@ must exist; its tables are dropped and created).
 
 import argparse
 import os
-import random
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.fill import PASSWORD, fill, log  # noqa: E402
+
 GOALS = {"cli": 100_000, "web": 70_000}
 MEMORY_GOAL_MB = 150
 BENCH_SECRET = "bench-secret-not-for-production"
-RESEARCHER = ("researcher@bench.example", "bench password that is long enough 42")
+RESEARCHER = "researcher@bench.example"
 
 #: What the baseline selects: the export's columns, unprocessed, through the driver.
 BASELINE_SQL = (
@@ -46,10 +46,6 @@ BASELINE_SQL = (
 )
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
 def environment(url: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url, "SECRET_KEY": BENCH_SECRET,
             "OMP_NUM_THREADS": "1"}
@@ -58,58 +54,14 @@ def environment(url: str) -> dict[str, str]:
 # --- filling the database -------------------------------------------------------------
 
 
-def fill(url: str, count: int, seed: int = 1) -> None:
+def fill_database(url: str, count: int) -> None:
     """Create the tables and insert `count` reports plus a researcher account."""
     os.environ.update(environment(url))
-    from sqlalchemy import insert
-
     from app import create_app
-    from app.services.identifiers import deidentified_columns
     from config import Config
-    from ml.corpus import load_corpus
-    from models import Report, Unit, User, db
 
-    app = create_app(Config)
-    rng = random.Random(seed)
-    texts = [example.text for example in load_corpus()]
-    scrubbed = [deidentified_columns(text, None)["text_deidentified"] for text in texts]
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        researcher = User(email=RESEARCHER[0], role="researcher")
-        researcher.set_password(RESEARCHER[1])
-        db.session.add(researcher)
-        db.session.add_all(Unit(name=f"Avdelning {number}") for number in range(1, 41))
-        db.session.commit()
-        start = date(2025, 1, 1)
-        batch = []
-        for number in range(1, count + 1):
-            index = rng.randrange(len(texts))
-            day = start + timedelta(days=number * 700 // count)
-            labels = [rng.random() < 0.3 for _ in range(3)]
-            batch.append({
-                "kind": "incident" if number % 3 else "feedback", "text": texts[index],
-                "text_deidentified": scrubbed[index], "identifiers_found": 0,
-                "suggestion": None, "suggestion_deidentified": None,
-                "occurred_at": datetime.combine(day, datetime.min.time()) + timedelta(
-                    minutes=rng.randrange(1440)),
-                "unit_id": rng.randrange(1, 41), "area": "other", "impact": "none",
-                "language": "sv", "reporter_id": None, "receipt_hash": "x",
-                "submission_token": f"bench-{number}", "status": "new", "submitted_on": day,
-                "submitted_at": None, "updated_at": datetime(2026, 1, 1),
-                "score_safety": rng.random(), "score_training": rng.random(),
-                "score_functionality": rng.random(), "is_safety": labels[0],
-                "is_training": labels[1], "is_functionality": labels[2],
-                "labels_reviewed": False, "needs_review": False,
-            })
-            if len(batch) == 20_000:
-                db.session.execute(insert(Report), batch)
-                db.session.commit()
-                batch.clear()
-                log(f"  {number:,} reports")
-        if batch:
-            db.session.execute(insert(Report), batch)
-            db.session.commit()
+    with create_app(Config).app_context():
+        fill(count, accounts={RESEARCHER: "researcher"})
 
 
 # --- the measured runs, each in a process of its own ------------------------------------
@@ -142,7 +94,7 @@ def run_web(url: str) -> tuple[int, float]:
     from config import Config
     app = create_app(Config, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
     client = app.test_client()
-    response = client.post("/login", data={"email": RESEARCHER[0], "password": RESEARCHER[1]})
+    response = client.post("/login", data={"email": RESEARCHER, "password": PASSWORD})
     assert response.status_code == 302, "the bench researcher could not log in"
     began = time.perf_counter()
     response = client.get("/export/reports", buffered=False)
@@ -194,7 +146,7 @@ def main() -> None:
     url = args.database or f"sqlite:///{folder}/bench.sqlite"
     log(f"filling {url} with {args.reports:,} reports")
     if not args.keep:
-        fill(url, args.reports)
+        fill_database(url, args.reports)
     log("baseline: csv.writer over plain SQL")
     baseline = measure("baseline", url)
     log("CLI: flask export reports")
