@@ -65,9 +65,15 @@ for _statement in _SQLITE_CREATE:
     event.listen(Report.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
 for _statement in _SQLITE_DROP:
     event.listen(Report.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
+_PG_DROP = ("DROP TEXT SEARCH CONFIGURATION IF EXISTS vaka_swedish",
+            "DROP TEXT SEARCH CONFIGURATION IF EXISTS vaka_english")
+
 for _statement in _PG_CREATE:
     event.listen(Report.__table__, "after_create",
                  DDL(_statement).execute_if(dialect="postgresql"))
+# The configurations outlive the table otherwise (the index that needs them goes with it).
+for _statement in _PG_DROP:
+    event.listen(Report.__table__, "after_drop", DDL(_statement).execute_if(dialect="postgresql"))
 
 
 def is_search_object(name: str | None, type_: str, _parent: dict) -> bool:
@@ -85,14 +91,16 @@ def _sqlite_terms(words: list[str]) -> str:
 
 
 def search_condition(words: list[str], dialect: str) -> ColumnElement[bool]:
-    """A condition on `Report` that holds when its text contains every word.
+    """A condition on `Report` that holds when its text has every word (as a prefix).
 
-    `words` are plain words (no operators): the caller splits the user's input.
+    `words` must be plain letters and digits (no operators or punctuation): the
+    caller splits the user's input (app.services.triage.search_words).
     """
     if dialect == "postgresql":
-        query = " ".join(words)
-        tsquery = func.plainto_tsquery(literal_column("'vaka_swedish'::regconfig"), query).op(
-            "||")(func.plainto_tsquery(literal_column("'vaka_english'::regconfig"), query))
+        # Each word's stem as a prefix, as SQLite matches: "kalium" finds "kaliumvärdet".
+        query = " & ".join(f"{word}:*" for word in words)
+        tsquery = func.to_tsquery(literal_column("'vaka_swedish'::regconfig"), query).op(
+            "||")(func.to_tsquery(literal_column("'vaka_english'::regconfig"), query))
         return _pg_document().op("@@")(tsquery)
     matches = select(literal_column("rowid")).select_from(text(FTS_TABLE)).where(
         literal_column(FTS_TABLE).op("MATCH")(_sqlite_terms(words)))

@@ -138,6 +138,7 @@ def test_filters_by_assignee_known_issue_and_overdue(app, listed, make_report, m
     ("Läkemedelslistan visade fel dos", "lakemedelslistan"),
     ("The printers on the ward stopped", "printers ward"),
     ("Provsvar saknas i journalen", "PROVSVAR"),
+    ("Kaliumvärdet syntes inte", "kalium"),
 ])
 def test_search_finds_reports_by_their_words(listed, make_report, coordinator, text, query):
     wanted = make_report(text)
