@@ -20,18 +20,20 @@ from models.report import Report
 FTS_TABLE = "report_search"
 PG_INDEX = "ix_report_search"
 
+# Plain literals, no string building: the statements hold no input.
 _SQLITE_CREATE = (
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+    "CREATE VIRTUAL TABLE IF NOT EXISTS report_search USING fts5("
     "text, content='report', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
-    f"CREATE TRIGGER IF NOT EXISTS report_search_insert AFTER INSERT ON report BEGIN "
-    f"INSERT INTO {FTS_TABLE}(rowid, text) VALUES (new.id, new.text); END",
-    f"CREATE TRIGGER IF NOT EXISTS report_search_delete AFTER DELETE ON report BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text) VALUES ('delete', old.id, old.text); END",
-    f"CREATE TRIGGER IF NOT EXISTS report_search_update AFTER UPDATE OF text ON report BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, text) VALUES ('delete', old.id, old.text); "
-    f"INSERT INTO {FTS_TABLE}(rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER IF NOT EXISTS report_search_insert AFTER INSERT ON report BEGIN "
+    "INSERT INTO report_search(rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER IF NOT EXISTS report_search_delete AFTER DELETE ON report BEGIN "
+    "INSERT INTO report_search(report_search, rowid, text) VALUES ('delete', old.id, old.text);"
+    " END",
+    "CREATE TRIGGER IF NOT EXISTS report_search_update AFTER UPDATE OF text ON report BEGIN "
+    "INSERT INTO report_search(report_search, rowid, text) VALUES ('delete', old.id, old.text);"
+    " INSERT INTO report_search(rowid, text) VALUES (new.id, new.text); END",
 )
-_SQLITE_DROP = (f"DROP TABLE IF EXISTS {FTS_TABLE}",)
+_SQLITE_DROP = ("DROP TABLE IF EXISTS report_search",)
 
 
 def _stemmed(column: ColumnElement, config: str) -> ColumnElement:
@@ -43,35 +45,32 @@ def _pg_document() -> ColumnElement:
     return _stemmed(Report.text, "vaka_swedish").op("||")(_stemmed(Report.text, "vaka_english"))
 
 
-def _pg_configuration(name: str, stemmer: str) -> str:
-    return (
-        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_ts_config WHERE cfgname = '{name}') THEN "
-        f"CREATE TEXT SEARCH CONFIGURATION {name} (COPY = pg_catalog.{stemmer}); "
-        f"ALTER TEXT SEARCH CONFIGURATION {name} ALTER MAPPING FOR hword, hword_part, word "
-        f"WITH unaccent, {stemmer}_stem; END IF; END $$"
-    )
-
-
 _PG_CREATE = (
     "CREATE EXTENSION IF NOT EXISTS unaccent",
-    _pg_configuration("vaka_swedish", "swedish"),
-    _pg_configuration("vaka_english", "english"),
-    f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON report USING gin "
+    "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_ts_config WHERE cfgname = 'vaka_swedish') THEN "
+    "CREATE TEXT SEARCH CONFIGURATION vaka_swedish (COPY = pg_catalog.swedish); "
+    "ALTER TEXT SEARCH CONFIGURATION vaka_swedish ALTER MAPPING FOR hword, hword_part, word "
+    "WITH unaccent, swedish_stem; END IF; END $$",
+    "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_ts_config WHERE cfgname = 'vaka_english') THEN "
+    "CREATE TEXT SEARCH CONFIGURATION vaka_english (COPY = pg_catalog.english); "
+    "ALTER TEXT SEARCH CONFIGURATION vaka_english ALTER MAPPING FOR hword, hword_part, word "
+    "WITH unaccent, english_stem; END IF; END $$",
+    "CREATE INDEX IF NOT EXISTS ix_report_search ON report USING gin "
     "((to_tsvector('vaka_swedish'::regconfig, text)"
     " || to_tsvector('vaka_english'::regconfig, text)))",
 )
+
+# The configurations outlive the table otherwise (the index that needs them goes with it).
+_PG_DROP = ("DROP TEXT SEARCH CONFIGURATION IF EXISTS vaka_swedish",
+            "DROP TEXT SEARCH CONFIGURATION IF EXISTS vaka_english")
 
 for _statement in _SQLITE_CREATE:
     event.listen(Report.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
 for _statement in _SQLITE_DROP:
     event.listen(Report.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
-_PG_DROP = ("DROP TEXT SEARCH CONFIGURATION IF EXISTS vaka_swedish",
-            "DROP TEXT SEARCH CONFIGURATION IF EXISTS vaka_english")
-
 for _statement in _PG_CREATE:
     event.listen(Report.__table__, "after_create",
                  DDL(_statement).execute_if(dialect="postgresql"))
-# The configurations outlive the table otherwise (the index that needs them goes with it).
 for _statement in _PG_DROP:
     event.listen(Report.__table__, "after_drop", DDL(_statement).execute_if(dialect="postgresql"))
 
