@@ -45,8 +45,9 @@ def report_rows(count: int, units: list[int], coordinators: list[int], issues: l
                 seed: int = 1) -> Callable[[], list[dict]]:
     """A function returning the next batch of report rows (empty when all are made)."""
     from app.services.identifiers import deidentified_columns
+    from app.services.workflow import due_hours
     from ml.corpus import load_corpus
-    from models import OPEN_STATUSES
+    from models import OPEN_STATUSES, Report
 
     rng = random.Random(seed)
     corpus = load_corpus()
@@ -70,7 +71,7 @@ def report_rows(count: int, units: list[int], coordinators: list[int], issues: l
             if rng.random() < 0.35:
                 consequence, likelihood = rng.randint(1, 4), rng.randint(1, 4)
                 risk = consequence * likelihood
-                due = arrival + timedelta(hours=24 if risk >= 8 else 168 if risk >= 4 else 720)
+                due = arrival + timedelta(hours=due_hours(risk))
             triaged = None if status == "new" else arrival + timedelta(hours=rng.randint(1, 72))
             rows.append({
                 "kind": "incident" if made % 3 else "feedback", "text": example.text,
@@ -90,7 +91,7 @@ def report_rows(count: int, units: list[int], coordinators: list[int], issues: l
                 "known_issue_id": rng.choice(issues) if rng.random() < 0.05 else None,
                 "consequence": consequence, "likelihood": likelihood, "risk_score": risk,
                 "risk_confirmed": risk is not None and status != "new", "due_at": due,
-                "priority": (risk or 0) + min(safety, 0.999),
+                "priority": Report.priority_for(risk, safety),
                 "score_safety": safety, "score_training": rng.random(),
                 "score_functionality": rng.random(), "is_safety": "safety" in example.labels,
                 "is_training": "training" in example.labels,

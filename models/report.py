@@ -219,9 +219,13 @@ class Report(db.Model):
         self.risk_confirmed = confirmed
         self.refresh_priority()
 
+    @staticmethod
+    def priority_for(risk_score: int | None, safety_score: float | None) -> float:
+        """The urgency key: the risk score, with the safety score breaking ties."""
+        return (risk_score or 0) + min(safety_score or 0.0, 0.999)
+
     def refresh_priority(self) -> None:
-        """Recompute the urgency key: the risk score, with the safety score breaking ties."""
-        self.priority = (self.risk_score or 0) + min(self.score_safety or 0.0, 0.999)
+        self.priority = self.priority_for(self.risk_score, self.score_safety)
 
     def score(self, category: str) -> float | None:
         return getattr(self, f"score_{category}")

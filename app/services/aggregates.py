@@ -10,7 +10,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Integer, and_, case, cast, func
 
@@ -22,6 +22,11 @@ from models import CATEGORIES, Report, Unit, User, db
 #: The categories counted: the three, and other (none of them).
 COUNTED = (*CATEGORIES, "other")
 HEADER = ["week", "unit", "category", "reports", "suppressed"]
+
+
+def week_start(day: date) -> date:
+    """The Monday of the ISO week that holds `day`."""
+    return day - timedelta(days=day.weekday())
 
 
 def iso_week(day: date) -> str:

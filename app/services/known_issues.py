@@ -19,6 +19,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, distinct, func, select, union_all
 
 from app.services import NotFound, ServiceError
+from app.services.aggregates import week_start
 from app.services.audit import record
 from app.services.similarity import (
     KeyedVector,
@@ -234,10 +235,6 @@ def issue_page(status: str | None, page: int, per_page: int) -> Pagination:
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
 
 
-def _week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def summaries(issue_ids: Iterable[int], today: date | None = None) -> dict[int, IssueSummary]:
     """Count, first and last seen, units and weekly counts of each known issue.
 
@@ -253,7 +250,7 @@ def summaries(issue_ids: Iterable[int], today: date | None = None) -> dict[int, 
                     ).where(Report.known_issue_id.in_(ids)).group_by(Report.known_issue_id)
     for issue_id, count, first, last, units in db.session.execute(totals):
         result[issue_id] = IssueSummary(count, first, last, units)
-    start = _week_start(today or utcnow().date()) - timedelta(weeks=SPARKLINE_WEEKS - 1)
+    start = week_start(today or utcnow().date()) - timedelta(weeks=SPARKLINE_WEEKS - 1)
     days = select(Report.known_issue_id, Report.submitted_on, func.count()).where(
         Report.known_issue_id.in_(ids), Report.submitted_on >= start
     ).group_by(Report.known_issue_id, Report.submitted_on)

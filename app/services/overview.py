@@ -31,7 +31,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from app.services.aggregates import iso_week
+from app.services.aggregates import iso_week, week_start
 from app.services.known_issues import IssueSummary, summaries
 from app.services.spikes import SpikeTest, detect_spikes
 from models import CATEGORIES, KnownIssue, KnownIssueStatus, Report, Unit, db, utcnow
@@ -174,7 +174,7 @@ def _category_days(start: date) -> defaultdict[date, dict[str, int]]:
 
 
 def _week_starts(today: date) -> list[date]:
-    monday = today - timedelta(days=today.weekday())
+    monday = week_start(today)
     return [monday - timedelta(weeks=n) for n in range(WEEKS_SHOWN - 1, -1, -1)]
 
 
