@@ -17,7 +17,7 @@ from app.services.export import (
     export_size,
     unit_ids,
 )
-from app.services.triage import ReportFilters
+from app.services.report_queries import ReportFilters
 from models import CATEGORIES, Kind, Status
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])

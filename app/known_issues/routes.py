@@ -49,8 +49,8 @@ from app.services.known_issues import (
     suggest_known_issues,
     summaries,
 )
+from app.services.report_queries import get_report
 from app.services.similarity import count_reports, rebuild_index, similar_reports
-from app.services.triage import get_report
 from models import Report
 
 bp = Blueprint("known_issues", __name__, url_prefix="/known-issues", cli_group="similarity")

@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from sqlalchemy import Integer, and_, case, cast, func
 
 from app.services.audit import record
-from app.services.export import neutralise
-from app.services.triage import ReportFilters, filtered_reports
+from app.services.report_queries import ReportFilters, filtered_reports
+from app.services.spreadsheet import neutralise
 from models import CATEGORIES, Report, Unit, User, db
 
 #: The categories counted: the three, and other (none of them).

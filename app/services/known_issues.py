@@ -21,6 +21,7 @@ from sqlalchemy import delete, distinct, func, select, union_all
 from app.services import NotFound, ServiceError
 from app.services.aggregates import week_start
 from app.services.audit import record
+from app.services.report_queries import get_reports
 from app.services.similarity import (
     KeyedVector,
     load_reports,
@@ -29,7 +30,6 @@ from app.services.similarity import (
     report_vector,
     text_vector,
 )
-from app.services.triage import get_reports
 from ml.similarity import cosine, normalized
 from models import (
     KnownIssue,

@@ -25,15 +25,14 @@ from app.forms import (
 )
 from app.reports.forms import _strip, _unix_newlines
 from app.services import ServiceError
-from app.services.triage import (
+from app.services.report_queries import (
     NEEDS_REVIEW,
     NONE,
     UNCLASSIFIED,
-    QueueOrder,
     ReportFilters,
-    parse_cursor,
     search_words,
 )
+from app.services.triage import QueueOrder, parse_cursor
 from app.services.workflow import HANDOFF_ID_MAX
 from models import CATEGORIES, COMMENT_MAX, OPEN_STATUSES, User
 

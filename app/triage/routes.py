@@ -16,13 +16,8 @@ from app.services.classification import explain_report
 from app.services.identifiers import identifier_kinds, redact_report
 from app.services.known_issues import attach_reports, other_open_issues
 from app.services.messages import message_reporter, messages_for
-from app.services.triage import (
-    get_report,
-    known_issue_choices,
-    label_reports,
-    queue_page,
-    review_report,
-)
+from app.services.report_queries import get_report
+from app.services.triage import known_issue_choices, label_reports, queue_page, review_report
 from app.services.units import unit_choices
 from app.services.workflow import assign, comments_for, coordinators, history, set_status
 from app.triage.forms import (

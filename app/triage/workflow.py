@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from app.auth.access import permission_required
 from app.services import NotFound, ServiceError
-from app.services.triage import get_report
+from app.services.report_queries import get_report
 from app.services.workflow import (
     add_comment,
     assess_risk,

@@ -1,0 +1,91 @@
+"""The services' imports stay a shallow tree: no cycle, no long chain of modules.
+
+Read from the source (module-level and function-level imports alike), so an
+import hidden inside a function to dodge a cycle counts too.
+"""
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+import app.services
+
+PACKAGE = "app.services"
+#: The longest chain of services a newcomer follows, counting the package itself.
+MAX_CHAIN = 6
+
+
+def _module_name(path: Path) -> str:
+    return PACKAGE if path.stem == "__init__" else f"{PACKAGE}.{path.stem}"
+
+
+def _imported(tree: ast.AST, modules: set[str]) -> set[str]:
+    """The modules of `modules` that `tree` imports anywhere in its body."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module == PACKAGE:
+            # `from app.services import users` imports a module, `import NotFound` the package.
+            found.update(f"{PACKAGE}.{alias.name}" if f"{PACKAGE}.{alias.name}" in modules
+                         else PACKAGE for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found & modules
+
+
+def import_graph(directory: Path) -> dict[str, set[str]]:
+    """Each module of the package and the package's modules it imports."""
+    paths = {_module_name(path): path for path in directory.glob("*.py")}
+    return {name: _imported(ast.parse(path.read_text(encoding="utf-8")), set(paths)) - {name}
+            for name, path in paths.items()}
+
+
+def longest_chain(graph: dict[str, set[str]]) -> list[str]:
+    """The longest chain of imports; ValueError naming the modules of a cycle."""
+    chains: dict[str, list[str]] = {}
+
+    def chain(module: str, path: tuple[str, ...]) -> list[str]:
+        if module in path:
+            cycle = [*path[path.index(module):], module]
+            raise ValueError("import cycle: " + " -> ".join(cycle))
+        if module not in chains:
+            below = [chain(imported, (*path, module)) for imported in sorted(graph[module])]
+            chains[module] = [module, *max(below, key=len, default=[])]
+        return chains[module]
+
+    return max((chain(module, ()) for module in sorted(graph)), key=len)
+
+
+def _services() -> dict[str, set[str]]:
+    return import_graph(Path(app.services.__file__).parent)
+
+
+def test_the_graph_sees_every_kind_of_import():
+    graph = _services()
+    assert PACKAGE in graph["app.services.users"]  # from app.services import NotFound
+    assert "app.services.audit" in graph["app.services.users"]  # from app.services.audit import
+    assert "app.services.similarity" in graph["app.services.retention"]
+
+
+def test_a_function_level_import_that_closes_a_cycle_is_found(tmp_path):
+    (tmp_path / "__init__.py").write_text("")
+    (tmp_path / "audit.py").write_text("from app.services.users import find_user\n")
+    (tmp_path / "users.py").write_text("def record():\n    from app.services.audit import x\n")
+    graph = import_graph(tmp_path)
+    assert graph["app.services.users"] == {"app.services.audit"}
+    cycle = "cycle: app.services.audit -> app.services.users -> app.services.audit"
+    with pytest.raises(ValueError, match=re.escape(cycle)):
+        longest_chain(graph)
+
+
+def test_the_longest_chain_counts_every_module_on_it():
+    graph = {"a": {"b", "c"}, "b": {"c"}, "c": set(), "d": {"c"}}
+    assert longest_chain(graph) == ["a", "b", "c"]
+
+
+def test_services_import_each_other_without_a_cycle_and_at_most_six_deep():
+    chain = longest_chain(_services())
+    assert len(chain) <= MAX_CHAIN, " -> ".join(chain)
