@@ -1,11 +1,13 @@
-"""The services' imports stay a shallow tree: no cycle, no long chain of modules.
+"""The layers' imports: the services stay a shallow tree, the models stay light.
 
-Read from the source (module-level and function-level imports alike), so an
-import hidden inside a function to dodge a cycle counts too.
+The services' imports are read from the source (module-level and function-level
+alike), so an import hidden inside a function to dodge a cycle counts too.
 """
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,3 +91,12 @@ def test_the_longest_chain_counts_every_module_on_it():
 def test_services_import_each_other_without_a_cycle_and_at_most_six_deep():
     chain = longest_chain(_services())
     assert len(chain) <= MAX_CHAIN, " -> ".join(chain)
+
+
+def test_models_take_only_the_label_space_from_ml():
+    """models may import ml.categories, which must not pull in scikit-learn."""
+    code = ("import sys, models; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ml', 'sklearn')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).parent.parent).stdout
+    assert loaded.strip() == "['ml', 'ml.categories']"
