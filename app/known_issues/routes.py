@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.auth.access import permission_required
+from app.forms import flash_errors
 from app.guards import reject_unknown_args
 from app.known_issues.forms import (
     ISSUE_STATUS_NAMES,
@@ -91,10 +92,7 @@ def _report_or_404(report_id: str | None) -> Report | None:
         return None
     if not (report_id.isascii() and report_id.isdigit()):
         abort(404)
-    try:
-        return get_report(int(report_id))
-    except NotFound:
-        abort(404)
+    return get_report(int(report_id))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -113,17 +111,10 @@ def new():
         400 if form.errors else 200)
 
 
-def _issue_or_404(issue_id: int):
-    try:
-        return get_known_issue(issue_id)
-    except NotFound:
-        abort(404)
-
-
 @bp.get("/<int:issue_id>")
 @permission_required("triage")
 def detail(issue_id: int):
-    issue = _issue_or_404(issue_id)
+    issue = get_known_issue(issue_id)
     page_form = ReportPageForm(formdata=request.args)
     reject_unknown_args(set(page_form.data))
     page = issue_reports(issue_id, page=page_form.page.data or 1 if page_form.validate() else 1,
@@ -138,17 +129,11 @@ def detail(issue_id: int):
         issue_status_names=ISSUE_STATUS_NAMES)
 
 
-def _flash_errors(form: FlaskForm) -> None:
-    for name, errors in form.errors.items():
-        for error in errors:
-            flash(_("%(field)s: %(error)s", field=form[name].label.text, error=error))
-
-
 def _change(form: FlaskForm, change: Callable[[], object], done: Callable[[object], str],
             back: str) -> Response:
     """Make the change if the form is valid, flash the outcome, go to `back`."""
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
         return redirect(back)
     try:
         outcome = change()
@@ -171,7 +156,7 @@ def _issue_page(issue_id: int, anchor: str | None = None) -> str:
 @bp.post("/<int:issue_id>/edit")
 @permission_required("triage")
 def edit(issue_id: int) -> Response:
-    _issue_or_404(issue_id)
+    get_known_issue(issue_id)  # or the 404 page
     form = KnownIssueForm()
     return _change(form, lambda: edit_known_issue(issue_id, form.title.data,
                                                   form.description.data, current_user),
@@ -182,7 +167,7 @@ def edit(issue_id: int) -> Response:
 @permission_required("triage")
 def resolution(issue_id: int) -> Response:
     """Resolve with a note, or (the form's reopen button) open again."""
-    _issue_or_404(issue_id)
+    get_known_issue(issue_id)  # or the 404 page
     if "reopen" in request.form:
         return _change(FlaskForm(), lambda: reopen(issue_id, current_user),
                        lambda _issue: _("The known issue is open again."),
@@ -197,7 +182,7 @@ def resolution(issue_id: int) -> Response:
 @bp.post("/<int:issue_id>/merge")
 @permission_required("triage")
 def merge_issue(issue_id: int) -> Response:
-    _issue_or_404(issue_id)
+    get_known_issue(issue_id)  # or the 404 page
     form = MergeForm([])
     if form.validate_on_submit():
         target = form.target.data
@@ -212,17 +197,17 @@ def merge_issue(issue_id: int) -> Response:
                            "The known issue is merged: %(num)d reports moved.", moved))
             return redirect(_issue_page(target))
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return redirect(_issue_page(issue_id))
 
 
 @bp.post("/<int:issue_id>/split")
 @permission_required("triage")
 def split_issue(issue_id: int) -> Response:
-    _issue_or_404(issue_id)
+    get_known_issue(issue_id)  # or the 404 page
     form = SplitForm(prefix="split")
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
         return redirect(_issue_page(issue_id, "reports"))
     try:
         issue = split(issue_id, form.report_ids.data, form.title.data, current_user)
@@ -243,7 +228,7 @@ def _back(form: AttachForm | DetachForm, issue_id: int) -> str:
 @bp.post("/<int:issue_id>/detach")
 @permission_required("triage")
 def detach(issue_id: int) -> Response:
-    _issue_or_404(issue_id)
+    get_known_issue(issue_id)  # or the 404 page
     form = DetachForm()
     return _change(form, lambda: detach_report(issue_id, form.report_id.data, current_user),
                    lambda _none: _("The report is no longer in this known issue."),

@@ -22,8 +22,9 @@ from app.forms import (
     STATUS_NAMES,
     DateRangeForm,
     choices,
+    strip,
+    unix_newlines,
 )
-from app.reports.forms import _strip, _unix_newlines
 from app.services import ServiceError
 from app.services.report_queries import (
     NEEDS_REVIEW,
@@ -220,7 +221,7 @@ def _printable(_form: FlaskForm, field: StringField) -> None:
 
 
 def _handoff_id(label: str) -> StringField:
-    return StringField(label, filters=[_strip],
+    return StringField(label, filters=[strip],
                        validators=[Optional(), Length(max=HANDOFF_ID_MAX), _printable])
 
 
@@ -237,7 +238,7 @@ class HandoffForm(FlaskForm):
 class CommentForm(FlaskForm):
     # Its own id: the message form on the same page has a body field too.
     body = TextAreaField(_l("Internal comment"), id="comment-body",
-                         filters=[_unix_newlines, _strip],
+                         filters=[unix_newlines, strip],
                          description=_l("Only the coordination group sees it, never the reporter."),
                          validators=[DataRequired(message=_l("Write something before saving.")),
                                      Length(max=COMMENT_MAX)])
