@@ -1,6 +1,5 @@
 from typing import NoReturn
 
-import click
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,7 +16,7 @@ from app.admin.forms import (
     RoleForm,
     UnitForm,
 )
-from app.auth.access import permission_required, permission_table
+from app.auth.access import permission_required
 from app.guards import reject_unknown_args
 from app.services.audit import audit_page
 from app.services.classification import activate_version, all_versions
@@ -41,8 +40,7 @@ from app.services.users import (
 )
 from models import User
 
-# cli_group=None: the blueprint's commands are top-level (`flask --app app permissions`).
-bp = Blueprint("admin", __name__, url_prefix="/admin", cli_group=None)
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 #: Events per page of the audit log.
 AUDIT_PAGE_SIZE = 50
@@ -206,9 +204,3 @@ def unit_access(unit_id: int, change: str):
               if current.active else
               _("%(name)s is no longer offered on the report form.", name=current.name))
     return redirect(url_for("admin.unit", unit_id=unit_id))
-
-
-@bp.cli.command("permissions")
-def permissions_command() -> None:
-    """Print who may do what as a Markdown table (the README's)."""
-    click.echo(permission_table())

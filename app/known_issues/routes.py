@@ -7,7 +7,6 @@ and changes nothing.
 
 from collections.abc import Callable
 
-import click
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -51,10 +50,10 @@ from app.services.known_issues import (
     summaries,
 )
 from app.services.report_queries import get_report
-from app.services.similarity import count_reports, rebuild_index, similar_reports
+from app.services.similarity import similar_reports
 from models import Report
 
-bp = Blueprint("known_issues", __name__, url_prefix="/known-issues", cli_group="similarity")
+bp = Blueprint("known_issues", __name__, url_prefix="/known-issues")
 
 #: Reports shown per page of a known issue.
 REPORTS_PER_PAGE = 50
@@ -246,11 +245,3 @@ def attach() -> Response:
                    lambda moved: ngettext("%(num)d report put in the known issue.",
                                           "%(num)d reports put in the known issue.", moved),
                    back)
-
-
-@bp.cli.command("rebuild")
-def rebuild_command() -> None:
-    """Index every report's text for similar reports and known-issue suggestions."""
-    with click.progressbar(length=count_reports(), label="Indexing reports") as bar:
-        count = rebuild_index(progress=bar.update)
-    click.echo(f"{count} reports have terms in the similarity index.")
