@@ -31,6 +31,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
+from app.charts import shade
 from app.services.aggregates import iso_week, week_start
 from app.services.known_issues import IssueSummary, summaries
 from app.services.spikes import SpikeTest, detect_spikes
@@ -42,8 +43,6 @@ DAYS_SHOWN = 30
 WEEKS_SHOWN = 12
 #: Days of the heat map of units x categories (the last four weeks).
 HEAT_DAYS = 28
-#: The heat map's shades: a cell gets shade 0 (no reports) to HEAT_SHADES - 1 (the most).
-HEAT_SHADES = 6
 #: Spike tests: the last day against the 28 before it, the last 7 days against the 8 weeks before.
 DAY_BASELINE = 28
 WEEK_BASELINE = 8
@@ -216,13 +215,6 @@ def _heat_map(since: date, names: dict[int, str]) -> list[HeatRow]:
                     total=counts["total"])
             for unit, counts in per_unit.items()]
     return sorted(heat, key=lambda row: (-row.total, row.unit))
-
-
-def shade(count: int, highest: int) -> int:
-    """0 for no reports, else 1 to HEAT_SHADES - 1 in proportion to the highest count."""
-    if count <= 0 or highest <= 0:
-        return 0
-    return max(1, round(count / highest * (HEAT_SHADES - 1)))
 
 
 def _hours_to_triage():
