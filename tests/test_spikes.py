@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
-from app.services.spikes import (
+from trends.spikes import (
     ALPHA,
     binomial_upper_tail,
     detect_spikes,

@@ -31,10 +31,10 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from app.services.aggregates import iso_week, week_start
 from app.services.known_issues import IssueSummary, summaries
-from app.services.spikes import SpikeTest, detect_spikes
 from models import CATEGORIES, KnownIssue, KnownIssueStatus, Report, Unit, db, utcnow
+from trends.spikes import SpikeTest, detect_spikes
+from trends.weeks import iso_week, last_days, last_week_starts, week_totals
 
 #: The categories counted: the three, and other (classified as none of them).
 COUNTED = (*CATEGORIES, "other")
@@ -126,8 +126,8 @@ def build_overview(now: datetime | None = None) -> Overview:
     """Everything the overview page shows, as of `now` (UTC)."""
     now = now or utcnow()
     today = now.date()
-    weeks = _week_starts(today)
-    days = [today - timedelta(days=n) for n in range(DAYS_SHOWN - 1, -1, -1)]
+    weeks = last_week_starts(today, WEEKS_SHOWN)
+    days = last_days(today, DAYS_SHOWN)
     per_day = _category_days(weeks[0])
     heat_from = today - timedelta(days=HEAT_DAYS - 1)
     names = dict(db.session.execute(select(Unit.id, Unit.name)).all())
@@ -173,13 +173,8 @@ def _category_days(start: date) -> defaultdict[date, dict[str, int]]:
     return per_day
 
 
-def _week_starts(today: date) -> list[date]:
-    monday = week_start(today)
-    return [monday - timedelta(weeks=n) for n in range(WEEKS_SHOWN - 1, -1, -1)]
-
-
-def _weekly(per_day: defaultdict[date, dict[str, int]], weeks: list[date], name: str) -> list[int]:
-    return [sum(per_day[week + timedelta(days=d)][name] for d in range(7)) for week in weeks]
+def _weekly(per_day: dict[date, dict[str, int]], weeks: list[date], name: str) -> list[int]:
+    return week_totals({day: counts[name] for day, counts in per_day.items()}, weeks)
 
 
 def _finished_per_week(weeks: list[date]) -> list[int]:
@@ -191,7 +186,7 @@ def _finished_per_week(weeks: list[date]) -> list[int]:
     since = datetime.combine(weeks[0], datetime.min.time())
     per_day = {_as_date(d): n for d, n in db.session.execute(
         select(day, func.count()).where(Report.finished_at >= since).group_by(day))}
-    return [sum(per_day.get(week + timedelta(days=d), 0) for d in range(7)) for week in weeks]
+    return week_totals(per_day, weeks)
 
 
 def _as_date(value: date | str) -> date:
