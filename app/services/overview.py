@@ -299,8 +299,7 @@ def _spike_series(per_day: dict[date, dict[str, int]], today: date,
     for raw_day, unit_id, area, count in db.session.execute(query):
         day = _as_date(raw_day)
         for key in (("unit", names[unit_id]), ("area", area)):
-            per_key = series.setdefault(key, {})
-            per_key[day] = per_key.get(day, 0) + count
+            series.setdefault(key, defaultdict(int))[day] += count
     return series
 
 
