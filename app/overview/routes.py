@@ -3,8 +3,8 @@ from flask import Blueprint, render_template
 from app.auth.access import permission_required
 from app.charts import Chart, Sparkline, bar_chart, line_chart, sparkline
 from app.guards import reject_unknown_args
-from app.services import spikes
 from app.services.overview import TRIAGE_DAYS, Overview, build_overview
+from trends import spikes
 
 bp = Blueprint("overview", __name__)
 
