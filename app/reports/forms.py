@@ -84,6 +84,8 @@ class ReportForm(FlaskForm):
         Regexp(r"^[A-Za-z0-9_-]{22,64}$",
                message=_l("The form was incomplete. Please send it again."))])
     submit = SubmitField(_l("Send report"))
+    #: When it happened, once the form is valid.
+    occurrence: datetime | None = None
 
     def __init__(self, units: list[tuple[int, str]], *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -108,7 +110,7 @@ class ReportForm(FlaskForm):
         Nothing is assumed: a form with neither, or with a time typed under
         another choice than the one picked, is refused with what was typed kept.
         """
-        self.occurrence: datetime | None = None
+        self.occurrence = None
         if self.when.errors:
             return False
         typed = {choice for choice, field in self._time_inputs().items()
@@ -127,14 +129,14 @@ class ReportForm(FlaskForm):
         return self.occurrence is not None
 
     def _occurrence(self, chosen: str) -> datetime | None:
-        """When it happened by `chosen`; None if its input holds no time at all."""
-        now = datetime.now()
+        """When it happened by `chosen`; None if what was typed is not a time (its field
+        says so already). A blank or implausible time raises ValidationError."""
         if chosen == "now":
             return _now_minute()
         field = self._time_inputs()[chosen]
-        if field.errors:  # not a time: the field's own message says so
+        if field.errors:
             return None
-        today = chosen == "today"
+        now, today = datetime.now(), chosen == "today"
         if field.data is None:
             raise ValidationError(ENTER_TIME if today else ENTER_DATE_AND_TIME)
         moment = datetime.combine(now.date(), field.data) if today else field.data
