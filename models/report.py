@@ -70,7 +70,8 @@ def _values(enum: type[StrEnum]) -> str:
 class Report(db.Model):
     """An incident or a piece of feedback from a member of staff.
 
-    An anonymous report has no reporter and no submission time, only the date.
+    An anonymous report has no reporter and no submission time, only the date,
+    and keeps when it happened to the hour (see `occurrence_for`).
     The current categories are kept on the row (for fast filtering) and follow
     the label history: a human decision wins over the model's.
     """
@@ -185,6 +186,15 @@ class Report(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @staticmethod
+    def occurrence_for(occurred_at: datetime, anonymous: bool) -> datetime:
+        """What a report keeps of when it happened: an anonymous one no finer than the hour.
+
+        Many report right after the event, so its minute would give away the
+        submission time that an anonymous report does not keep.
+        """
+        return occurred_at.replace(minute=0, second=0, microsecond=0) if anonymous else occurred_at
 
     @property
     def arrived_at(self) -> datetime:

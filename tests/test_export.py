@@ -4,6 +4,7 @@ import csv
 import hashlib
 import io
 import json
+from datetime import date, datetime
 
 import pandas as pd
 import pytest
@@ -66,6 +67,33 @@ def test_export_has_every_column_and_no_reporter_identity(client, make_report, m
     assert row["functionality_score"] == "0.91" and row["functionality_label"] == "1"
     assert row["safety_label"] == "0" and row["labels_reviewed"] == "0"
     assert "named.reporter" not in text and str(reporter.id) not in row.values()
+
+
+def test_an_anonymous_reports_occurrence_is_exported_to_the_hour(client, make_report,
+                                                                 make_user, researcher):
+    moment = datetime(2026, 3, 1, 8, 37)
+    anonymous = make_report(occurred_at=moment)
+    named = make_report(occurred_at=moment, reporter=make_user())
+    occurred = {int(row["report_id"]): row["occurred_at"] for row in download(client)}
+    assert occurred == {anonymous: "2026-03-01 08:00", named: "2026-03-01 08:37"}
+
+
+@pytest.mark.parametrize(("path", "name"), [
+    ("/export/reports", "vaka-reports-{day}.csv"),
+    ("/export/reports?format=csv&bom=y", "vaka-reports-{day}.csv"),
+    ("/export/reports?format=jsonl", "vaka-reports-{day}.jsonl"),
+    ("/export/codebook.csv", "vaka-codebook-{day}.csv"),
+    ("/export/codebook.csv?project=study-1", "vaka-codebook-{day}.csv"),
+    ("/export/aggregates.csv", "vaka-aggregates-{day}.csv"),
+])
+def test_downloads_are_named_with_the_date_before_the_extension(client, make_report, researcher,
+                                                               path, name):
+    """Spreadsheets and Windows know a file by its extension: it must come last."""
+    make_report()
+    response = client.get(path)
+    assert response.status_code == 200, response.data
+    expected = name.format(day=date.today().isoformat())
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{expected}"'
 
 
 def test_text_and_suggestion_are_exported_without_identifiers(client, make_report, researcher):

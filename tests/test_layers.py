@@ -1,7 +1,8 @@
-"""The layers' imports: the services stay a shallow tree, the models stay light.
+"""The layers' imports: pure packages stay pure, models stay light, services stay shallow.
 
-The services' imports are read from the source (module-level and function-level
-alike), so an import hidden inside a function to dodge a cycle counts too.
+`ml` and `trends` import neither Flask nor the database. The services' imports are
+read from the source (module-level and function-level alike), so an import hidden
+inside a function to dodge a cycle counts too.
 """
 
 import ast
@@ -13,6 +14,28 @@ from pathlib import Path
 import pytest
 
 import app.services
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Top-level modules a pure package must not pull in, directly or through another module.
+FORBIDDEN = ("flask", "flask_sqlalchemy", "flask_babel", "sqlalchemy", "app", "models")
+
+IMPORT_ALL = """
+import importlib, pkgutil, sys
+package = importlib.import_module(sys.argv[1])
+for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+    if not module.name.endswith(".__main__"):
+        importlib.import_module(module.name)
+print(" ".join(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+@pytest.mark.parametrize("package", ["ml", "trends"])
+def test_a_pure_package_imports_no_flask_and_no_database(package):
+    loaded = subprocess.run([sys.executable, "-c", IMPORT_ALL, package], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout.split()
+    assert package in loaded
+    assert [name for name in FORBIDDEN if name in loaded] == []
+
 
 PACKAGE = "app.services"
 #: The longest chain of services a newcomer follows, counting the package itself.
@@ -98,7 +121,7 @@ def test_models_take_only_the_label_space_from_ml():
     code = ("import sys, models; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ml', 'sklearn')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, cwd=Path(__file__).parent.parent).stdout
+                            check=True, cwd=ROOT).stdout
     assert loaded.strip() == "['ml', 'ml.categories']"
 
 

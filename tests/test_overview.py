@@ -1,12 +1,13 @@
 """The overview: its figures against seeded reports, its charts, spike alerts and the demo story."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from app.services.demo import SPIKE_AREA, SPIKE_UNITS, load_demo_data
-from app.services.overview import build_overview
+from app.services.overview import build_overview, first_report_day, spike_alerts
+from bench.spikes_replay import FIRST_DAY, alerts_per_day, as_of, first_report, quiet_region
 from models import KnownIssue, Report, Status, db, utcnow
 
 
@@ -34,7 +35,11 @@ def test_an_unknown_parameter_is_refused(client, login, coordinator):
 def test_an_empty_database_gives_an_empty_overview(client, login, coordinator):
     login(coordinator)
     page = client.get("/overview").get_data(as_text=True)
-    assert "No spike" in page and "No report was triaged" in page
+    assert "No report was triaged" in page
+    # Nothing is tested, so the page does not claim that nothing is unusual.
+    assert "No spike" not in page
+    assert "reports from the 28 days before today: 28 more days." in page
+    assert "reports from the 8 weeks before the last 7 days: 62 more days." in page
     assert "No open known issue has reports." in page
 
 
@@ -123,6 +128,8 @@ def test_a_spike_in_one_unit_raises_an_alert_with_its_evidence(app, client, logi
                                                                 make_report, make_user):
     staff = make_user("staff")
     now = utcnow()
+    # A history that covers the weekly test's baseline too.
+    make_report(unit="Ward Y", area="printing", reporter=staff, submitted=now - timedelta(days=62))
     for days in range(1, 29):
         make_report(unit="Ward Y", area="printing", reporter=staff,
                     submitted=now - timedelta(days=days))
@@ -145,6 +152,64 @@ def test_a_spike_in_one_unit_raises_an_alert_with_its_evidence(app, client, logi
            " before: 48.0 times as many (p = " in page
     assert "<strong>Affected area: Login and access</strong>" in page
     assert "<strong>Unit: Ward Y</strong>" not in page
+    assert "more day" not in page
+
+
+def test_before_enough_history_a_burst_raises_no_alert_and_the_page_says_how_long(
+        app, client, login, coordinator, make_report, make_user):
+    staff = make_user("staff")
+    now = utcnow()
+    make_report(unit="Ward X", area="login", reporter=staff, submitted=now - timedelta(days=9))
+    for _ in range(12):
+        make_report(unit="Ward X", area="login", reporter=staff, submitted=now)
+    with app.app_context():
+        overview = build_overview(now)
+    # Against 28 made-up quiet days, 12 reports today would have been an alert.
+    assert overview.history_from == (now - timedelta(days=9)).date()
+    assert overview.tests == [] and overview.days_to_wait == {"day": 19, "week": 53}
+    login(coordinator)
+    page = client.get("/overview").get_data(as_text=True)
+    assert "Daily spike alerts start when there are reports from the 28 days before today:" \
+           " 19 more days." in page
+    assert "Weekly spike alerts start when there are reports from the 8 weeks before the last" \
+           " 7 days: 53 more days." in page
+    assert "<strong>Unit: Ward X</strong>" not in page and "No spike" not in page
+    swedish = client.get("/overview", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    assert "de 28 dagarna före i dag: 19 dagar till." in swedish
+    assert "före de senaste 7 dagarna: 53 dagar till." in swedish
+
+
+def test_a_quiet_fresh_install_raises_next_to_no_alerts_then_a_real_spike_fires(app, make_report):
+    """Nine quiet weeks from an empty database, replayed day by day (bench/spikes_replay.py).
+
+    The history is read from the database, so only the first report is inserted; each
+    day's counts go to the overview's alert function as prepared series.
+    """
+    series = quiet_region(seed=0, days=64)
+    make_report(unit="Unit 1", submitted=datetime.combine(first_report(series), time(8)))
+    with app.app_context():
+        history_from = first_report_day()
+    assert history_from == FIRST_DAY
+    fired, made = [], {"day": set(), "week": set()}
+    for offset in range(63):
+        today = FIRST_DAY + timedelta(days=offset)
+        for alert in spike_alerts(as_of(series, today), today, history_from):
+            made[alert.period].add(offset)
+            if alert.test.spike:
+                fired.append((offset, alert))
+    # The old rule (days before the first report are quiet ones) fails the bound by far.
+    assert sum(alerts_per_day(series, date.min, days=63)) > 100
+    assert len(fired) <= 1
+    # Not for lack of testing: the daily tests run from the 29th day, the weekly on the 63rd.
+    assert made == {"day": set(range(28, 63)), "week": {62}}
+    # A real spike after the nine weeks: one unit sends 12 reports on the 64th day.
+    today = FIRST_DAY + timedelta(days=63)
+    spike = as_of(series, today)
+    spike["unit", "Unit 7"][today] = spike["unit", "Unit 7"].get(today, 0) + 12
+    alerts = spike_alerts(spike, today, history_from)
+    assert ("unit", "Unit 7", "day") in {(a.dimension, a.value, a.period)
+                                         for a in alerts if a.test.spike}
+    assert not any(a.test.spike for a in spike_alerts(as_of(series, today), today, history_from))
 
 
 def test_the_demo_story_makes_the_alert_fire_on_its_spike_only(app, active_model):

@@ -2,7 +2,7 @@
 
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +18,7 @@ def form_data(unit_id: int, **overrides) -> dict:
     data = {
         "kind": "incident",
         "text": "Provsvaret för Hb syntes inte i journalen och patienten fick fel dos.",
+        "when": "other_day",
         "occurred_at": "2026-03-14T08:30",
         "unit_id": str(unit_id),
         "area": "test_results",
@@ -46,6 +47,85 @@ def test_form_renders_with_units_and_a_fresh_token(client, make_unit):
     again = re.findall(r'name="submission_token"[^>]*value="([^"]+)"',
                        client.get("/").get_data(as_text=True))
     assert tokens and again and tokens != again
+
+
+def today_at(delta: timedelta) -> datetime:
+    """Now moved by `delta`; the test is skipped when that falls on another day."""
+    moment = datetime.now() + delta
+    if moment.date() != datetime.now().date():
+        pytest.skip("too close to midnight for another time today")
+    return moment
+
+
+def to_the_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def test_form_fills_in_no_time_and_ticks_no_choice_of_when(client, make_unit):
+    make_unit()
+    page = client.get("/").get_data(as_text=True)
+    inputs = {name: re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
+              for name in ("time_today", "occurred_at")}
+    assert 'type="time"' in inputs["time_today"]
+    assert 'type="datetime-local"' in inputs["occurred_at"]
+    assert all('value=""' in tag or "value=" not in tag for tag in inputs.values())
+    whens = re.findall(r'<input[^>]*name="when"[^>]*>', page)
+    assert len(whens) == 3 and not any("checked" in tag for tag in whens)
+    for label in ("Just now", "Earlier today", "Another day"):
+        assert label in page
+
+
+def test_just_now_is_the_minute_of_sending_for_a_named_report(app, client, make_unit,
+                                                             make_user, login):
+    unit = make_unit()
+    login(make_user())
+    before = datetime.now().replace(second=0, microsecond=0)
+    response = client.post("/", data=form_data(unit.id, identity="named", when="now",
+                                               occurred_at=""))
+    after = datetime.now()
+    assert response.status_code == 200
+    [report] = all_reports(app)
+    assert before <= report.occurred_at <= after and report.occurred_at.second == 0
+
+
+def test_earlier_today_is_the_time_typed_on_todays_date(app, client, make_unit, make_user,
+                                                        login):
+    unit = make_unit()
+    login(make_user())
+    client.post("/", data=form_data(unit.id, identity="named", when="today", time_today="00:05",
+                                    occurred_at=""))
+    [report] = all_reports(app)
+    assert report.occurred_at == datetime.combine(datetime.now().date(), time(0, 5))
+
+
+@pytest.mark.parametrize("fields", [{"time_today": "00:05", "occurred_at": ""},
+                                    {"time_today": "", "occurred_at": "2026-03-14T08:30"}])
+def test_a_time_typed_without_picking_its_choice_counts(app, client, make_unit, make_user,
+                                                        login, fields):
+    """Without JavaScript, typing in a time field does not pick its choice: the time says it."""
+    unit = make_unit()
+    login(make_user())
+    data = form_data(unit.id, identity="named", **fields)
+    del data["when"]
+    assert client.post("/", data=data).status_code == 200
+    [report] = all_reports(app)
+    assert report.occurred_at == (datetime.combine(datetime.now().date(), time(0, 5))
+                                  if fields["time_today"] else datetime(2026, 3, 14, 8, 30))
+
+
+@pytest.mark.parametrize("when", ["now", "today", "other_day"])
+def test_an_anonymous_report_keeps_when_it_happened_to_the_hour(app, client, make_unit, when):
+    unit = make_unit()
+    moment = {"now": datetime.now(), "today": today_at(-timedelta(minutes=1)),
+              "other_day": datetime(2026, 3, 14, 8, 59)}[when]
+    typed = {"now": {}, "today": {"time_today": f"{moment:%H:%M}"},
+             "other_day": {"occurred_at": f"{moment:%Y-%m-%dT%H:%M}"}}[when]
+    data = form_data(unit.id, when=when, **{"occurred_at": "", **typed})
+    assert client.post("/", data=data).status_code == 200
+    [report] = all_reports(app)
+    # Just now: the hour of sending, which may have begun since `moment`.
+    hours = {to_the_hour(moment)} | ({to_the_hour(datetime.now())} if when == "now" else set())
+    assert report.occurred_at in hours
 
 
 def test_anonymous_report_is_saved_without_identity_and_gets_a_receipt(app, client, make_unit,
@@ -185,9 +265,11 @@ def test_named_report_has_no_receipt(app, make_report, make_user, ctx):
     ("unit_id", "", "Choose the unit"),
     ("occurred_at", "2026-02-30T08:00", "Enter a date and time"),
     ("occurred_at", "yesterday", "Enter a date and time"),
+    ("occurred_at", "", "Enter a date and time"),
     ("occurred_at", "1999-12-31T23:00", "too far back"),
     ("occurred_at", (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
      "cannot be in the future"),
+    ("when", "tomorrow", "Not a valid choice"),
     ("kind", "complaint", "Not a valid choice"),
     ("area", "kitchen", "Not a valid choice"),
     ("impact", "catastrophe", "Not a valid choice"),
@@ -207,6 +289,49 @@ def test_bad_input_is_rejected_and_keeps_what_was_typed(app, client, make_unit, 
     if field != "text":
         assert "Provsvaret för Hb" in page
     assert all_reports(app) == []
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"when": "", "occurred_at": ""}, "Choose when it happened."),
+    ({"when": "", "occurred_at": "2026-03-14T08:30", "time_today": "08:30"},
+     "Choose when it happened."),
+    ({"when": "now"}, "You typed a time for another choice"),
+    ({"when": "today", "time_today": "08:30"}, "You typed a time for another choice"),
+    ({"when": "today", "occurred_at": ""}, "Enter the time, e.g. 08:30."),
+    ({"when": "today", "occurred_at": "", "time_today": "25:70"}, "Enter the time, e.g. 08:30."),
+])
+def test_an_unclear_time_is_refused_and_keeps_what_was_typed(app, client, make_unit, fields,
+                                                             message):
+    unit = make_unit()
+    data = form_data(unit.id, **fields)
+    response = client.post("/", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and message in page
+    assert "Provsvaret för Hb" in page
+    assert all(f'value="{data[name]}"' in page
+               for name in ("occurred_at", "time_today") if data.get(name))
+    assert all_reports(app) == []
+
+
+@pytest.mark.parametrize("when", ["today", "other_day"])
+def test_a_time_later_today_is_refused(app, client, make_unit, when):
+    unit = make_unit()
+    later = today_at(timedelta(minutes=30))
+    typed = ({"time_today": f"{later:%H:%M}", "occurred_at": ""} if when == "today"
+             else {"occurred_at": f"{later:%Y-%m-%dT%H:%M}"})
+    response = client.post("/", data=form_data(unit.id, when=when, **typed))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert ("has not come yet today" if when == "today" else "cannot be in the future") in page
+    assert all_reports(app) == []
+
+
+def test_the_time_choices_are_in_swedish(client, make_unit):
+    make_unit()
+    page = client.get("/", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    for label in ("Alldeles nyss", "Tidigare i dag", "En annan dag", "Klockslag, om det var",
+                  "bara timmen, inte minuterna"):
+        assert label in page
 
 
 def test_html_in_a_report_is_shown_as_text(app, client, make_unit, make_user, login):

@@ -1,14 +1,19 @@
 """The spike detector on synthetic series whose change (or lack of one) is known."""
 
+from datetime import date, timedelta
+
 import numpy as np
 import pytest
 from scipy.stats import binom
 
-from app.services.spikes import (
+from trends.spikes import (
     ALPHA,
+    DAILY,
+    WEEKLY,
     binomial_upper_tail,
     detect_spikes,
     poisson_spike_test,
+    recent_spike_tests,
 )
 
 BASELINE = 28
@@ -109,3 +114,45 @@ def test_bad_counts_are_refused(baseline, observed, message):
 def test_a_series_shorter_than_its_baseline_is_refused():
     with pytest.raises(ValueError, match="shorter than its baseline"):
         detect_spikes({"short": [1] * 28}, BASELINE)
+
+
+TODAY = date(2026, 3, 4)
+
+
+def test_a_window_sums_its_spans_back_from_today():
+    per_day = {TODAY - timedelta(days=n): n for n in range(70)}
+    daily = DAILY.counts(per_day, TODAY)
+    assert daily == list(range(28, -1, -1))
+    weekly = WEEKLY.counts(per_day, TODAY)
+    assert len(weekly) == 9 and weekly[-1] == sum(range(7)) and weekly[0] == sum(range(56, 63))
+    assert (DAILY.reach, WEEKLY.reach) == (28, 62)
+    assert DAILY.counts({}, TODAY) == [0] * 29
+
+
+@pytest.mark.parametrize(("history_days", "daily_wait", "weekly_wait"), [
+    (0, 28, 62), (9, 19, 53), (27, 1, 35), (28, 0, 34), (61, 0, 1), (62, 0, 0), (400, 0, 0),
+])
+def test_a_test_waits_until_its_baseline_lies_within_the_history(history_days, daily_wait,
+                                                                 weekly_wait):
+    history_from = TODAY - timedelta(days=history_days)
+    assert DAILY.days_to_wait(history_from, TODAY) == daily_wait
+    assert WEEKLY.days_to_wait(history_from, TODAY) == weekly_wait
+
+
+def test_only_the_tests_with_a_full_baseline_are_made_and_counted():
+    spiking = {TODAY - timedelta(days=n): 3 for n in range(1, 40)} | {TODAY: 30}
+    series = {"spiking": spiking, "quiet": {TODAY - timedelta(days=n): 3 for n in range(40)}}
+    # The days before the first report are no quiet days: nothing is tested yet.
+    assert recent_spike_tests(series, TODAY, TODAY - timedelta(days=27)) == []
+    assert recent_spike_tests(series, TODAY, None) == []
+    # 39 days of history: the daily tests only, so m is 2 and not 4.
+    made = recent_spike_tests(series, TODAY, TODAY - timedelta(days=39))
+    assert [(period, test.key, test.spike) for period, test in made] == [
+        ("day", "spiking", True), ("day", "quiet", False)]
+    assert all(test.threshold == pytest.approx(ALPHA / 2) for _, test in made)
+    # With the history of the weekly test too, both periods of both series are tested.
+    made = recent_spike_tests(series, TODAY, TODAY - timedelta(days=62))
+    assert sorted((period, test.key) for period, test in made) == [
+        ("day", "quiet"), ("day", "spiking"), ("week", "quiet"), ("week", "spiking")]
+    assert made[0][1].spike and all(test.threshold == pytest.approx(ALPHA / 4)
+                                    for _, test in made)

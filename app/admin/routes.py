@@ -5,7 +5,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from app.admin.charts import PLOT_MARGIN, PLOT_SIZE, reliability_points
 from app.admin.forms import (
     ACTION_NAMES,
     OBJECT_NAMES,
@@ -17,6 +16,7 @@ from app.admin.forms import (
     UnitForm,
 )
 from app.auth.access import permission_required
+from app.charts import reliability_plots
 from app.guards import reject_unknown_args
 from app.services.audit import audit_page
 from app.services.classification import activate_version, all_versions
@@ -51,7 +51,8 @@ AUDIT_PAGE_SIZE = 50
 def models():
     versions = all_versions()
     return render_template("admin/models.html", versions=versions, form=FlaskForm(),
-                           points=reliability_points, size=PLOT_SIZE, margin=PLOT_MARGIN)
+                           plots={version.id: reliability_plots(version.metrics["categories"])
+                                  for version in versions})
 
 
 @bp.post("/models/<int:version_id>/activate")

@@ -23,9 +23,11 @@ def _form() -> ExportForm:
     return form
 
 
-def _download(body, mimetype: str, name: str) -> Response:
-    filename = f"vaka-{name}-{date.today().isoformat()}"
-    return Response(body, mimetype=mimetype,
+def _download(body, name: str, file_format: Format) -> Response:
+    """An attachment named like vaka-reports-2026-12-03.csv: the date before the extension,
+    so that spreadsheets and Windows know the file."""
+    filename = f"vaka-{name}-{date.today().isoformat()}.{file_format}"
+    return Response(body, mimetype=MIMETYPES[file_format],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
@@ -49,8 +51,7 @@ def reports():
         return _refused(form)
     options = form.to_options()
     chunks = export_file(options, current_user)
-    return _download(stream_with_context(chunks), MIMETYPES[options.format],
-                     f"reports.{options.format}")
+    return _download(stream_with_context(chunks), "reports", options.format)
 
 
 @bp.get("/codebook.csv")
@@ -59,8 +60,8 @@ def codebook():
     form = _form()
     if not form.validate():
         return _refused(form)
-    return _download(codebook_csv(pseudonymous=bool(form.project.data)), "text/csv",
-                     "codebook.csv")
+    return _download(codebook_csv(pseudonymous=bool(form.project.data)), "codebook",
+                     Format.CSV)
 
 
 @bp.get("/aggregates.csv")
@@ -71,4 +72,4 @@ def aggregates():
         return _refused(form)
     body = aggregates_csv(form.to_filters(), current_app.config["AGGREGATE_MIN_CELL"],
                           current_user)
-    return _download(body, "text/csv", "aggregates.csv")
+    return _download(body, "aggregates", Format.CSV)

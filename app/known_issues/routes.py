@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.auth.access import permission_required
+from app.charts import sparkline
 from app.forms import flash_errors
 from app.guards import reject_unknown_args
 from app.known_issues.forms import (
@@ -81,8 +82,10 @@ def index():
         return render_template("known_issues/index.html", form=form, page=None), 400
     page = issue_page(form.status.data or None, page=form.page.data or 1,
                       per_page=current_app.config["QUEUE_PAGE_SIZE"])
+    issue_summaries = summaries(issue.id for issue in page.items)
     return render_template("known_issues/index.html", form=form, page=page,
-                           summaries=summaries(issue.id for issue in page.items),
+                           summaries=issue_summaries,
+                           sparklines={i: sparkline(s.weekly) for i, s in issue_summaries.items()},
                            issue_status_names=ISSUE_STATUS_NAMES)
 
 
@@ -118,9 +121,10 @@ def detail(issue_id: int):
     reject_unknown_args(set(page_form.data))
     page = issue_reports(issue_id, page=page_form.page.data or 1 if page_form.validate() else 1,
                          per_page=REPORTS_PER_PAGE)
+    summary = summaries([issue_id])[issue_id]
     return render_template(
         "known_issues/detail.html", issue=issue, page=page, page_form=page_form,
-        summary=summaries([issue_id])[issue_id], units=issue_units(issue_id),
+        summary=summary, weekly_line=sparkline(summary.weekly), units=issue_units(issue_id),
         proposals=proposed_reports(issue_id, PROPOSALS) if issue.is_open else [],
         edit_form=KnownIssueForm(formdata=None, obj=issue), resolve_form=ResolveForm(),
         merge_form=MergeForm(other_open_issues(issue_id), formdata=None),

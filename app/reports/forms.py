@@ -11,6 +11,7 @@ from wtforms import (
     StringField,
     SubmitField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import (
     DataRequired,
@@ -32,6 +33,11 @@ RECEIPT_MAX = 100
 CLOCK_SKEW = timedelta(minutes=10)
 EARLIEST = datetime(2000, 1, 1)
 IDENTITY_CHOICES = {"named": _l("With my name"), "anonymous": _l("Anonymously")}
+#: When it happened: quick choices, so that no time need be typed or is filled in unasked.
+WHEN_CHOICES = {"now": _l("Just now"), "today": _l("Earlier today"),
+                "other_day": _l("Another day")}
+ENTER_TIME = _l("Enter the time, e.g. 08:30.")
+ENTER_DATE_AND_TIME = _l("Enter a date and time, e.g. 2026-03-14 08:30.")
 
 
 def _now_minute() -> datetime:
@@ -46,9 +52,15 @@ class ReportForm(FlaskForm):
         validators=[DataRequired(), Length(min=TEXT_MIN, max=TEXT_MAX)],
         description=_l("Describe the event or your feedback. Do not write patients' names "
                        "or personal identity numbers."))
-    occurred_at = DateTimeLocalField(
-        _l("When did it happen?"), format="%Y-%m-%dT%H:%M", default=_now_minute,
-        validators=[DataRequired(message=_l("Enter a date and time, e.g. 2026-03-14 08:30."))])
+    when = RadioField(
+        _l("When did it happen?"), choices=choices(WHEN_CHOICES), validators=[Optional()],
+        description=_l("If you send the report anonymously, only the hour is kept, "
+                       "not the minutes."))
+    time_today = TimeField(_l("Time, if earlier today"), validators=[Optional()],
+                           invalid_value_message=ENTER_TIME)
+    occurred_at = DateTimeLocalField(_l("Date and time, if another day"),
+                                     format="%Y-%m-%dT%H:%M", validators=[Optional()],
+                                     invalid_value_message=ENTER_DATE_AND_TIME)
     unit_id = SelectField(_l("Unit or ward"))
     area = SelectField(_l("Affected area"), choices=choices(AREA_NAMES),
                        default=Area.OTHER.value)
@@ -63,6 +75,8 @@ class ReportForm(FlaskForm):
         Regexp(r"^[A-Za-z0-9_-]{22,64}$",
                message=_l("The form was incomplete. Please send it again."))])
     submit = SubmitField(_l("Send report"))
+    #: When it happened, once the form is valid.
+    occurrence: datetime | None = None
 
     def __init__(self, units: list[tuple[int, str]], *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,11 +87,57 @@ class ReportForm(FlaskForm):
         if not field.data:
             raise ValidationError(_l("Choose the unit where it happened."))
 
-    def validate_occurred_at(self, field: DateTimeLocalField) -> None:
-        if field.data > datetime.now() + CLOCK_SKEW:
-            raise ValidationError(_l("The time cannot be in the future."))
-        if field.data < EARLIEST:
+    def validate(self, extra_validators=None) -> bool:
+        """Validate the fields, then settle when it happened into `occurrence`."""
+        valid = super().validate(extra_validators)
+        return self._validate_occurrence() and valid
+
+    def _time_inputs(self) -> dict[str, TimeField | DateTimeLocalField]:
+        return {"today": self.time_today, "other_day": self.occurred_at}
+
+    def _validate_occurrence(self) -> bool:
+        """The picked choice, or without one the only time typed, gives the occurrence.
+
+        Nothing is assumed: a form with neither, or with a time typed under
+        another choice than the one picked, is refused with what was typed kept.
+        """
+        self.occurrence = None
+        if self.when.errors:
+            return False
+        typed = {choice for choice, field in self._time_inputs().items()
+                 if field.raw_data and field.raw_data[0].strip()}
+        chosen = self.when.data or (next(iter(typed)) if len(typed) == 1 else None)
+        if chosen is None:
+            self.when.errors.append(_l("Choose when it happened."))
+        elif typed - {chosen}:
+            self.when.errors.append(_l("You typed a time for another choice than the one "
+                                       "you picked. Pick the right one or clear that time."))
+        else:
+            try:
+                self.occurrence = self._occurrence(chosen)
+            except ValidationError as error:
+                self._time_inputs()[chosen].errors.append(error.args[0])
+        return self.occurrence is not None
+
+    def _occurrence(self, chosen: str) -> datetime | None:
+        """When it happened by `chosen`; None if what was typed is not a time (its field
+        says so already). A blank or implausible time raises ValidationError."""
+        if chosen == "now":
+            return _now_minute()
+        field = self._time_inputs()[chosen]
+        if field.errors:
+            return None
+        now, today = datetime.now(), chosen == "today"
+        if field.data is None:
+            raise ValidationError(ENTER_TIME if today else ENTER_DATE_AND_TIME)
+        moment = datetime.combine(now.date(), field.data) if today else field.data
+        if moment > now + CLOCK_SKEW:
+            raise ValidationError(
+                _l("That time has not come yet today. If it happened before midnight, choose "
+                   "“Another day”.") if today else _l("The time cannot be in the future."))
+        if moment < EARLIEST:
             raise ValidationError(_l("The date is too far back."))
+        return moment
 
 
 class ReceiptForm(FlaskForm):

@@ -48,7 +48,7 @@ def new():
         return render_template("reports/form.html", form=form), 400 if form.errors else 200
     named = can("report.submit") and form.identity.data == "named"
     submission = submit_report(
-        ReportDraft(kind=form.kind.data, text=form.text.data, occurred_at=form.occurred_at.data,
+        ReportDraft(kind=form.kind.data, text=form.text.data, occurred_at=form.occurrence,
                     unit_id=int(form.unit_id.data), area=form.area.data,
                     impact=form.impact.data, suggestion=form.suggestion.data,
                     submission_token=form.submission_token.data),

@@ -10,7 +10,6 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import date, timedelta
 
 from sqlalchemy import Integer, and_, case, cast, func
 
@@ -18,20 +17,11 @@ from app.services.audit import record
 from app.services.report_queries import ReportFilters, filtered_reports
 from app.services.spreadsheet import neutralise
 from models import CATEGORIES, Report, Unit, User, db
+from trends.weeks import iso_week
 
 #: The categories counted: the three, and other (none of them).
 COUNTED = (*CATEGORIES, "other")
 HEADER = ["week", "unit", "category", "reports", "suppressed"]
-
-
-def week_start(day: date) -> date:
-    """The Monday of the ISO week that holds `day`."""
-    return day - timedelta(days=day.weekday())
-
-
-def iso_week(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def weekly_counts(filters: ReportFilters) -> Counter[tuple[str, str, str]]:

@@ -141,7 +141,8 @@ def columns(pseudonymous: bool) -> list[Column]:
         Column("submitted_on", "date", "YYYY-MM-DD", Sensitivity.QUASI_IDENTIFIER,
                "The day the report was sent (never the time)."),
         Column("occurred_at", "datetime", "YYYY-MM-DD HH:MM", Sensitivity.QUASI_IDENTIFIER,
-               "When the reporter says it happened."),
+               "When the reporter says it happened; to the hour (HH:00) for an anonymous "
+               "report."),
         Column("area", "string", _listed(Area), Sensitivity.PLAIN,
                "The affected part of the record system, as chosen by the reporter."),
         Column("impact", "string", _listed(Impact), Sensitivity.PLAIN,

@@ -19,7 +19,6 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, distinct, func, select, union_all
 
 from app.services import NotFound, ServiceError
-from app.services.aggregates import week_start
 from app.services.audit import record
 from app.services.report_queries import get_reports
 from app.services.similarity import (
@@ -42,6 +41,7 @@ from models import (
     transaction,
     utcnow,
 )
+from trends.weeks import week_start
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000

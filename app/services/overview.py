@@ -6,7 +6,8 @@ days read one index alone (submitted_on, unit_id, area and the category flags):
 per day with the categories summed (twelve weeks: the charts and the category
 series), per day and unit with the categories summed (four weeks: the heat map)
 and per day, unit and area (nine weeks: the unit and area series). The finished
-reports, the time to triage and the known issues take one small query each.
+reports, the time to triage, the known issues and the day of the first report (where
+the spike tests' history starts) take one small query each.
 Days and weeks are bucketed in Python from per-day counts, which works the same
 on SQLite and PostgreSQL.
 """
@@ -31,10 +32,11 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from app.services.aggregates import iso_week, week_start
+from app.charts import shade
 from app.services.known_issues import IssueSummary, summaries
-from app.services.spikes import SpikeTest, detect_spikes
 from models import CATEGORIES, KnownIssue, KnownIssueStatus, Report, Unit, db, utcnow
+from trends.spikes import WEEKLY, WINDOWS, SpikeTest, recent_spike_tests
+from trends.weeks import iso_week, last_days, last_week_starts, week_totals
 
 #: The categories counted: the three, and other (classified as none of them).
 COUNTED = (*CATEGORIES, "other")
@@ -42,11 +44,6 @@ DAYS_SHOWN = 30
 WEEKS_SHOWN = 12
 #: Days of the heat map of units x categories (the last four weeks).
 HEAT_DAYS = 28
-#: The heat map's shades: a cell gets shade 0 (no reports) to HEAT_SHADES - 1 (the most).
-HEAT_SHADES = 6
-#: Spike tests: the last day against the 28 before it, the last 7 days against the 8 weeks before.
-DAY_BASELINE = 28
-WEEK_BASELINE = 8
 #: The submission day as the driver gives it (text on SQLite), read by `_as_date`: the
 #: thousands of rows of the spike query skip SQLAlchemy's slow date parsing for SQLite.
 _RAW_DAY = type_coerce(Report.submitted_on, String)
@@ -101,8 +98,12 @@ class Overview:
     median_triage_hours: float | None
     triaged: int
     known_issues: list[TopIssue]
-    #: Every series that was tested, spikes first.
+    #: Every test that was made, spikes first.
     tests: list[Alert]
+    #: The day of the first report, where the spike tests' history starts (None: no report).
+    history_from: date | None
+    #: Period ("day", "week") -> days until its test starts, for the tests not made yet.
+    days_to_wait: dict[str, int]
 
     @property
     def day_labels(self) -> list[str]:
@@ -126,12 +127,13 @@ def build_overview(now: datetime | None = None) -> Overview:
     """Everything the overview page shows, as of `now` (UTC)."""
     now = now or utcnow()
     today = now.date()
-    weeks = _week_starts(today)
-    days = [today - timedelta(days=n) for n in range(DAYS_SHOWN - 1, -1, -1)]
+    weeks = last_week_starts(today, WEEKS_SHOWN)
+    days = last_days(today, DAYS_SHOWN)
     per_day = _category_days(weeks[0])
     heat_from = today - timedelta(days=HEAT_DAYS - 1)
     names = dict(db.session.execute(select(Unit.id, Unit.name)).all())
     median, triaged = _median_hours_to_triage(now - timedelta(days=TRIAGE_DAYS))
+    history_from = first_report_day()
     return Overview(
         today=today, days=days,
         daily={c: [per_day[day][c] for day in days] for c in COUNTED},
@@ -142,7 +144,9 @@ def build_overview(now: datetime | None = None) -> Overview:
         heat_from=heat_from, heat=_heat_map(heat_from, names),
         median_triage_hours=median, triaged=triaged,
         known_issues=top_known_issues(names, today),
-        tests=_spike_tests(per_day, today, names),
+        tests=spike_alerts(_spike_series(per_day, today, names), today, history_from),
+        history_from=history_from,
+        days_to_wait=_days_to_wait(history_from, today),
     )
 
 
@@ -173,13 +177,8 @@ def _category_days(start: date) -> defaultdict[date, dict[str, int]]:
     return per_day
 
 
-def _week_starts(today: date) -> list[date]:
-    monday = week_start(today)
-    return [monday - timedelta(weeks=n) for n in range(WEEKS_SHOWN - 1, -1, -1)]
-
-
-def _weekly(per_day: defaultdict[date, dict[str, int]], weeks: list[date], name: str) -> list[int]:
-    return [sum(per_day[week + timedelta(days=d)][name] for d in range(7)) for week in weeks]
+def _weekly(per_day: dict[date, dict[str, int]], weeks: list[date], name: str) -> list[int]:
+    return week_totals({day: counts[name] for day, counts in per_day.items()}, weeks)
 
 
 def _finished_per_week(weeks: list[date]) -> list[int]:
@@ -191,7 +190,7 @@ def _finished_per_week(weeks: list[date]) -> list[int]:
     since = datetime.combine(weeks[0], datetime.min.time())
     per_day = {_as_date(d): n for d, n in db.session.execute(
         select(day, func.count()).where(Report.finished_at >= since).group_by(day))}
-    return [sum(per_day.get(week + timedelta(days=d), 0) for d in range(7)) for week in weeks]
+    return week_totals(per_day, weeks)
 
 
 def _as_date(value: date | str) -> date:
@@ -216,13 +215,6 @@ def _heat_map(since: date, names: dict[int, str]) -> list[HeatRow]:
                     total=counts["total"])
             for unit, counts in per_unit.items()]
     return sorted(heat, key=lambda row: (-row.total, row.unit))
-
-
-def shade(count: int, highest: int) -> int:
-    """0 for no reports, else 1 to HEAT_SHADES - 1 in proportion to the highest count."""
-    if count <= 0 or highest <= 0:
-        return 0
-    return max(1, round(count / highest * (HEAT_SHADES - 1)))
 
 
 def _hours_to_triage():
@@ -275,13 +267,24 @@ def top_known_issues(names: dict[int, str], today: date,
             for issue_id, title in top]
 
 
-def _spike_tests(per_day: dict[date, dict[str, int]], today: date,
-                 names: dict[int, str]) -> list[Alert]:
-    """Test every category (quiet ones too), unit and area: the last day and the last 7 days."""
-    start = today - timedelta(days=7 * (WEEK_BASELINE + 1) - 1)
-    series: dict[tuple[str, str], defaultdict[date, int]] = {
-        ("category", c): defaultdict(int, {day: counts[c] for day, counts in per_day.items()})
-        for c in COUNTED}
+def first_report_day() -> date | None:
+    """The submission day of the first report (None if there is none): the history's start.
+
+    It is the install's first report for every series: see README, "Overview and spike
+    alerts", for why a unit or area is not counted from its own first report.
+    """
+    return db.session.scalar(select(func.min(Report.submitted_on)))
+
+
+def _spike_series(per_day: dict[date, dict[str, int]], today: date,
+                  names: dict[int, str]) -> dict[tuple[str, str], dict[date, int]]:
+    """Reports per day of every category (quiet ones too), unit and area, over the tests' days.
+
+    A unit or area is a series once it has a report in the weekly test's window.
+    """
+    start = today - timedelta(days=WEEKLY.reach)
+    series: dict[tuple[str, str], dict[date, int]] = {
+        ("category", c): {day: counts[c] for day, counts in per_day.items()} for c in COUNTED}
     query = (select(_RAW_DAY, Report.unit_id, Report.area, func.count())
              .where(Report.submitted_on >= start)
              .group_by(Report.submitted_on, Report.unit_id, Report.area))
@@ -289,13 +292,22 @@ def _spike_tests(per_day: dict[date, dict[str, int]], today: date,
         day = _as_date(raw_day)
         for key in (("unit", names[unit_id]), ("area", area)):
             series.setdefault(key, defaultdict(int))[day] += count
-    tests = 2 * len(series)
-    daily = {key: [counts[today - timedelta(days=n)] for n in range(DAY_BASELINE, -1, -1)]
-             for key, counts in series.items()}
-    weekly = {key: [sum(counts[today - timedelta(days=7 * w + d)] for d in range(7))
-                    for w in range(WEEK_BASELINE, -1, -1)] for key, counts in series.items()}
-    results = [Alert(*test.key, period, test)
-               for period, counts, baseline in (("day", daily, DAY_BASELINE),
-                                                ("week", weekly, WEEK_BASELINE))
-               for test in detect_spikes(counts, baseline, tests=tests)]
-    return sorted(results, key=lambda alert: (not alert.test.spike, alert.test.p_value))
+    return series
+
+
+def spike_alerts(series: dict[tuple[str, str], dict[date, int]], today: date,
+                 history_from: date | None) -> list[Alert]:
+    """The spike tests of `series` ((dimension, value) -> reports per day) as of `today`.
+
+    Only the tests whose baseline lies within the history (from `history_from`, the
+    first report's day) are made; spikes come first.
+    """
+    return [Alert(*test.key, period, test)
+            for period, test in recent_spike_tests(series, today, history_from)]
+
+
+def _days_to_wait(history_from: date | None, today: date) -> dict[str, int]:
+    """Days until each test not made yet starts (counted as if the first report came today)."""
+    waits = {window.period: window.days_to_wait(history_from or today, today)
+             for window in WINDOWS}
+    return {period: days for period, days in waits.items() if days}

@@ -72,8 +72,9 @@ def _receipt_code(report: Report, submission_token: str) -> str:
 def submit_report(draft: ReportDraft, reporter: User | None) -> Submission:
     """Store a report (once per form token), then try to classify it.
 
-    `reporter` is None for an anonymous report: then no user, no time of day and
-    nothing else that points to a person is stored. The report is committed
+    `reporter` is None for an anonymous report: then no user, no time of day of
+    submission, no minute of the occurrence and nothing else that points to a person
+    is stored. The report is committed
     before classification runs, so a failing classifier loses nothing.
     """
     digest = token_digest(draft.submission_token)
@@ -90,10 +91,12 @@ def _find_by_digest(digest: str) -> Report | None:
 
 
 def new_report(draft: ReportDraft, reporter: User | None, submitted: datetime) -> Report:
-    """A Report built from a draft; anonymous ones keep only the date and a receipt hash."""
+    """A Report built from a draft; anonymous ones keep only the submission date, the
+    hour it happened and a receipt hash."""
     anonymous = reporter is None
     return Report(
-        kind=draft.kind, text=draft.text, occurred_at=draft.occurred_at,
+        kind=draft.kind, text=draft.text,
+        occurred_at=Report.occurrence_for(draft.occurred_at, anonymous),
         **deidentified_columns(draft.text, draft.suggestion or None),
         unit_id=draft.unit_id, area=draft.area, impact=draft.impact,
         suggestion=draft.suggestion or None, language=ml.detect_language(draft.text),

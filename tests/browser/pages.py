@@ -26,9 +26,17 @@ def assert_no_serious_violations(page: Page) -> None:
 
 
 def fill_report(page: Page, text: str, occurred_at: datetime, unit: str) -> None:
+    """Fill the form as a reporter would: a time today under "Earlier today", another
+    under "Another day"."""
     page.get_by_label("Incident").check()
     page.get_by_label("What happened?").fill(text)
-    page.get_by_label("When did it happen?").fill(occurred_at.strftime("%Y-%m-%dT%H:%M"))
+    if occurred_at.date() == datetime.now().date():
+        page.get_by_label("Earlier today", exact=True).check()
+        page.get_by_label("Time, if earlier today").fill(occurred_at.strftime("%H:%M"))
+    else:
+        page.get_by_label("Another day", exact=True).check()
+        page.get_by_label("Date and time, if another day").fill(
+            occurred_at.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("Unit or ward").select_option(label=unit)
     page.get_by_label("Affected area").select_option(label="Test results")
     page.get_by_label("Harm").check()

@@ -4,10 +4,14 @@ Issue 6: neither the address, the user agent, the user (a logged-in member of st
 may choose anonymous) nor the time of day of a submission (a POST to the report
 form, "/") or of a visit to the receipt page ("/status") may be stored or logged,
 gunicorn's access log under gunicorn.conf.py included.
+
+Issue 15: nor may it come back through when the report says it happened: an anonymous
+report keeps its occurrence to the hour, whatever path made it, old rows included.
 """
 
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -24,9 +28,11 @@ from gunicorn.app.base import Application
 from gunicorn.glogging import Logger
 from gunicorn.http import wsgi
 from gunicorn.http.parser import RequestParser
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from models import User, db, utcnow
+from app.services.demo import load_demo_data
+from app.services.reports import ReportDraft, submit_report
+from models import Report, Unit, User, db, utcnow
 from tests.conftest import PASSWORD, persist
 from tests.test_reports import RECEIPT, form_data
 
@@ -47,17 +53,26 @@ class Window:
     start: datetime
     end: datetime
 
-    def holds(self, moment: datetime) -> bool:
-        return self.start - timedelta(seconds=1) <= moment <= self.end + timedelta(seconds=1)
+    @property
+    def clock_minutes(self) -> set[datetime]:
+        """Every minute a clock showed meanwhile, in UTC and in the machine's local time
+        (log formatters and the report form's "now" use that one)."""
+        offset = datetime.now() - utcnow()
+        minute = (self.start - timedelta(seconds=1)).replace(second=0, microsecond=0)
+        shown = set()
+        while minute <= self.end + timedelta(seconds=1):
+            shown |= {minute, (minute + offset).replace(second=0, microsecond=0)}
+            minute += timedelta(minutes=1)
+        return shown
 
     @property
     def minutes(self) -> set[str]:
-        offset = datetime.now() - utcnow()  # the machine's local time, for log formatters
-        minute, shown = self.start.replace(second=0, microsecond=0), set()
-        while minute <= self.end:
-            shown |= {f"{minute:%H:%M}", f"{minute + offset:%H:%M}"}
-            minute += timedelta(minutes=1)
-        return shown
+        return {f"{minute:%H:%M}" for minute in self.clock_minutes}
+
+    def shows(self, moment: datetime) -> bool:
+        """A time finer than the hour, in a minute the requests ran in: it gives them away."""
+        finer = moment != moment.replace(minute=0, second=0, microsecond=0)
+        return finer and moment.replace(second=0, microsecond=0) in self.clock_minutes
 
 
 def leaves(value: object) -> Iterator[object]:
@@ -82,7 +97,7 @@ def person_traces(value: object, window: Window, logged: bool = False) -> list[s
     """The reporting user or the time of day, in what the anonymous requests wrote."""
     found = []
     for leaf in leaves(value):
-        if isinstance(leaf, datetime) and window.holds(leaf) and leaf.time() != leaf.min.time():
+        if isinstance(leaf, datetime) and window.shows(leaf):
             found.append(f"time of day {leaf}")
         elif type(leaf) is int and leaf == USER_ID:
             found.append("user id")
@@ -141,17 +156,27 @@ def staff(app) -> User:
     return persist(app, user)
 
 
+def occurrence(when: str) -> dict[str, str]:
+    """The report form's answer to "When did it happen?" as a reporter would give it."""
+    if when == "now":
+        return {"when": "now", "occurred_at": ""}
+    if when == "typed now":  # the reporter types the clock's time under "earlier today"
+        return {"when": "today", "time_today": f"{datetime.now():%H:%M}", "occurred_at": ""}
+    return {"when": "other_day",
+            "occurred_at": f"{datetime.now() - timedelta(days=1, hours=3):%Y-%m-%dT%H:%M}"}
+
+
+@pytest.mark.parametrize("when", ["yesterday", "now", "typed now"])
 def test_staff_choosing_anonymous_leaves_no_trace_in_rows_or_logs(
-        app, client, make_unit, staff, login, active_model, every_log):
+        app, client, make_unit, staff, login, active_model, every_log, when):
     unit = make_unit()
     login(staff)
     every_log.clear()
     before = all_rows(app)
-    occurred = (datetime.now() - timedelta(days=1, hours=3)).strftime("%Y-%m-%dT%H:%M")
     visitor = {"headers": {"User-Agent": AGENT}, "environ_base": {"REMOTE_ADDR": ADDRESS}}
     start = utcnow()
 
-    sent = client.post("/", data=form_data(unit.id, identity="anonymous", occurred_at=occurred),
+    sent = client.post("/", data=form_data(unit.id, identity="anonymous", **occurrence(when)),
                        **visitor)
     receipt = RECEIPT.search(sent.get_data(as_text=True)).group(1)
     status = client.post("/status", data={"receipt": receipt}, **visitor)
@@ -175,6 +200,73 @@ def test_staff_choosing_anonymous_leaves_no_trace_in_rows_or_logs(
                   identity_traces(values) + person_traces(values, window, logged=True)]
     assert leaks == []
     assert not app.config.get("SQLALCHEMY_ECHO")
+
+
+# when it happened -------------------------------------------------------------------------
+
+MOMENT = datetime(2026, 3, 1, 8, 37, 12, 345678)
+
+
+def test_an_anonymous_reports_occurrence_is_cut_to_the_hour_by_the_service(app, ctx, make_unit,
+                                                                           staff):
+    unit = make_unit()
+
+    def submit(reporter: User | None) -> Report:
+        draft = ReportDraft(kind="incident", text="Journalen låste sig vid signering.",
+                            occurred_at=MOMENT, unit_id=unit.id, area="records", impact="none",
+                            suggestion=None, submission_token=secrets.token_urlsafe(24))
+        return submit_report(draft, reporter).report
+
+    assert submit(None).occurred_at == datetime(2026, 3, 1, 8)
+    assert submit(db.session.get(User, staff.id)).occurred_at == MOMENT
+
+
+def test_reports_built_without_the_form_keep_the_rule_too(app, make_report, staff):
+    anonymous, named = make_report(occurred_at=MOMENT), make_report(occurred_at=MOMENT,
+                                                                    reporter=staff)
+    with app.app_context():
+        assert db.session.get(Report, anonymous).occurred_at == datetime(2026, 3, 1, 8)
+        assert db.session.get(Report, named).occurred_at == MOMENT
+
+
+def test_demo_data_keeps_the_rule(ctx):
+    load_demo_data(report_count=30)
+    anonymous = db.session.scalars(select(Report.occurred_at)
+                                   .where(Report.reporter_id.is_(None))).all()
+    named = db.session.scalars(select(Report.occurred_at)
+                               .where(Report.reporter_id.is_not(None))).all()
+    assert anonymous and all((moment.minute, moment.second, moment.microsecond) == (0, 0, 0)
+                             for moment in anonymous)
+    assert any(moment.minute for moment in named)  # else the check above proves nothing
+
+
+def test_the_migration_cuts_existing_anonymous_occurrences_to_the_hour(app, runner):
+    with app.app_context():
+        db.drop_all()
+        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+    assert runner.invoke(args=["db", "upgrade", "0011"]).exit_code == 0
+    with app.app_context():
+        unit = Unit(name="Avdelning 3")
+        reporter = User(id=USER_ID, email=EMAIL, role="staff", password_hash="x")
+        db.session.add_all([unit, reporter])
+        db.session.flush()
+        old = {name: Report(kind="incident", text="Listan visades inte.", text_deidentified="x",
+                            occurred_at=MOMENT, unit_id=unit.id, area="other", impact="none",
+                            reporter_id=reporter_id, receipt_hash="h" if reporter_id is None
+                            else None, submission_token=f"token-{name}",
+                            submitted_on=MOMENT.date(),
+                            submitted_at=None if reporter_id is None else MOMENT)
+               for name, reporter_id in (("anonymous", None), ("named", USER_ID))}
+        db.session.add_all(old.values())
+        db.session.commit()
+        ids = {name: report.id for name, report in old.items()}
+    upgrade = runner.invoke(args=["db", "upgrade"])
+    assert upgrade.exit_code == 0, upgrade.output
+    with app.app_context():
+        occurred = dict(db.session.execute(select(Report.id, Report.occurred_at)).all())
+    assert occurred == {ids["anonymous"]: datetime(2026, 3, 1, 8), ids["named"]: MOMENT}
+    assert runner.invoke(args=["db", "downgrade", "base"]).exit_code == 0
 
 
 # gunicorn ----------------------------------------------------------------------------------

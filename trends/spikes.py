@@ -33,16 +33,56 @@ absorbed into the baseline and is never flagged. The current period ends today, 
 today's count is partial: that makes the test conservative (it fires later, never
 falsely because of it). A new fault that also makes the baseline window busy
 (a spike lasting longer than the baseline) stops being flagged.
+
+History
+-------
+Before the first report there is nothing to compare with: a day before it is not
+a quiet day. A test whose baseline window reaches back before the start of the
+history (the day of the first report) is therefore not made at all, and does not
+count towards m. See `recent_spike_tests`.
 """
 
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 #: Defaults of the overview's alerts (see the module docstring).
 ALPHA = 0.001
 MIN_COUNT = 5
 MIN_RATIO = 1.5
+
+
+@dataclass(frozen=True)
+class Window:
+    """One kind of spike test: the last `days` days against the `baseline` spans before them."""
+
+    #: "day" or "week".
+    period: str
+    days: int
+    baseline: int
+
+    @property
+    def reach(self) -> int:
+        """How many days before today the baseline's first day lies."""
+        return self.days * (self.baseline + 1) - 1
+
+    def counts(self, per_day: Mapping[date, int], today: date) -> list[int]:
+        """The baseline spans and then the current one (ending today), oldest first."""
+        return [sum(per_day.get(today - timedelta(days=self.days * span + d), 0)
+                    for d in range(self.days))
+                for span in range(self.baseline, -1, -1)]
+
+    def days_to_wait(self, history_from: date, today: date) -> int:
+        """Days until the baseline lies wholly on or after `history_from`; 0 once it does."""
+        return max(0, (history_from - (today - timedelta(days=self.reach))).days)
+
+
+#: The overview's two tests: today against the 28 days before, the last 7 days
+#: against the 8 weeks before.
+DAILY = Window("day", days=1, baseline=28)
+WEEKLY = Window("week", days=7, baseline=8)
+WINDOWS = (DAILY, WEEKLY)
 
 
 @dataclass(frozen=True)
@@ -142,3 +182,24 @@ def detect_spikes(series: Mapping[Hashable, Sequence[int]], baseline_periods: in
             key, counts[-baseline_periods - 1:-1], counts[-1], tests=tests or len(series),
             alpha=alpha, min_count=min_count, min_ratio=min_ratio))
     return sorted(results, key=lambda test: (not test.spike, test.p_value))
+
+
+def recent_spike_tests(series: Mapping[Hashable, Mapping[date, int]], today: date,
+                       history_from: date | None,
+                       windows: Sequence[Window] = WINDOWS) -> list[tuple[str, SpikeTest]]:
+    """Test the current span of every series against its baseline, in each of `windows`.
+
+    `series` maps a key to its reports per day; `history_from` is the first day with
+    reports (None: no report yet). Only the windows whose baseline lies wholly on or
+    after `history_from` are tested, so the days before the first report never count as
+    quiet ones; m (for Bonferroni) is the number of tests made. Returns (period, test)
+    pairs, spikes first and then by p-value.
+    """
+    ready = [window for window in windows
+             if history_from is not None and window.days_to_wait(history_from, today) == 0]
+    tests = len(ready) * len(series)
+    results = [(window.period, test) for window in ready
+               for test in detect_spikes(
+                   {key: window.counts(per_day, today) for key, per_day in series.items()},
+                   window.baseline, tests=tests)]
+    return sorted(results, key=lambda result: (not result[1].spike, result[1].p_value))
