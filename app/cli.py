@@ -1,4 +1,8 @@
-"""Command-line administration: ``flask --app app users|ml|retention|demo-data``."""
+"""Command-line administration: every ``flask --app app`` command is registered here.
+
+``users``, ``ml``, ``retention``, ``similarity``, ``demo-data`` and ``permissions``
+are defined below; ``export`` lives with the research export (app/export/cli.py).
+"""
 
 import sys
 
@@ -6,6 +10,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from app.auth.access import permission_table
+from app.export.cli import export_cli
 from app.services import ServiceError
 from app.services.classification import (
     activate_version,
@@ -17,6 +23,7 @@ from app.services.classification import (
 )
 from app.services.demo import DemoError, load_demo_data
 from app.services.retention import RetentionOutcome, apply_retention
+from app.services.similarity import count_reports, rebuild_index
 from app.services.users import create_user
 from ml.errors import ModelError
 from models import ModelVersion, Role
@@ -24,6 +31,7 @@ from models import ModelVersion, Role
 users_cli = AppGroup("users", help="Manage user accounts.")
 ml_cli = AppGroup("ml", help="Train and apply the report classifier.")
 retention_cli = AppGroup("retention", help="Remove report text older than the retention rule.")
+similarity_cli = AppGroup("similarity", help="Maintain the index of similar reports.")
 
 
 @users_cli.command("create")
@@ -140,6 +148,14 @@ def _summarise(outcome: RetentionOutcome) -> None:
                "whose text is removed")
 
 
+@similarity_cli.command("rebuild")
+def rebuild_command() -> None:
+    """Index every report's text for similar reports and known-issue suggestions."""
+    with click.progressbar(length=count_reports(), label="Indexing reports") as bar:
+        count = rebuild_index(progress=bar.update)
+    click.echo(f"{count} reports have terms in the similarity index.")
+
+
 @click.command("demo-data")
 @with_appcontext
 @click.option("--reports", "report_count", default=300, show_default=True,
@@ -167,8 +183,15 @@ def demo_data_command(report_count: int, if_empty: bool, accounts_file: str | No
     click.echo("\n".join(lines))
 
 
+@click.command("permissions")
+@with_appcontext
+def permissions_command() -> None:
+    """Print who may do what as a Markdown table (the README's)."""
+    click.echo(permission_table())
+
+
 def register_cli(app: Flask) -> None:
-    app.cli.add_command(users_cli)
-    app.cli.add_command(ml_cli)
-    app.cli.add_command(retention_cli)
-    app.cli.add_command(demo_data_command)
+    """Add every command group and command of ``flask --app app`` (Flask-Migrate adds ``db``)."""
+    for command in (users_cli, ml_cli, retention_cli, similarity_cli, export_cli,
+                    demo_data_command, permissions_command):
+        app.cli.add_command(command)

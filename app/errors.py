@@ -3,7 +3,9 @@
 from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
+
+from app import services
 
 
 def _render(error: HTTPException, message: str | None = None):
@@ -33,3 +35,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         return _render(error)
+
+    @app.errorhandler(services.NotFound)
+    def missing_object(error: services.NotFound):
+        """A report, user, unit or known issue a route asked a service for does not exist."""
+        return _render(NotFound())

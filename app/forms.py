@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from flask import flash
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField
@@ -52,6 +54,28 @@ CATEGORY_NAMES = {
     "functionality": _l("Functionality"),
     "other": _l("Other"),
 }
+
+
+def strip(value: str | None) -> str | None:
+    """A text field's filter: surrounding whitespace dropped."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def unix_newlines(value: str | None) -> str | None:
+    """Browsers send a line break as CRLF but count it as one character against maxlength."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+def flash_errors(form: FlaskForm, *, labelled: bool = True) -> None:
+    """Flash every error of a form that a view redirects away from instead of showing.
+
+    Each error is led by its field's label, unless `labelled` is False for a form
+    whose messages say themselves what is missing ("Tick at least one report.").
+    """
+    for name, errors in form.errors.items():
+        for error in errors:
+            flash(_("%(field)s: %(error)s", field=form[name].label.text, error=error)
+                  if labelled else error)
 
 
 def choices(names: dict[StrEnum | str, object], blank: str | None = None) -> list[SelectChoice]:

@@ -5,15 +5,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ml.categories import CATEGORIES
 from models.base import db, utcnow
 from models.unit import Unit
 from models.user import User
 
 if TYPE_CHECKING:
     from models.known_issue import KnownIssue
-
-#: The classifier's categories (see shared/labeling-guide.md); none of them = other.
-CATEGORIES = ("safety", "training", "functionality")
 
 
 class Kind(StrEnum):

@@ -7,7 +7,8 @@ from datetime import datetime
 import pytest
 from sqlalchemy import delete, select, update
 
-from app.services.audit import UNKNOWN_ACCOUNT, record
+from app.auth.access import UNKNOWN_ACCOUNT
+from app.services.audit import record
 from app.services.classification import store_version
 from models import AuditEvent, AuditLogIsAppendOnly, db, transaction
 from tests.conftest import PASSWORD

@@ -9,7 +9,8 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from app.services.export import ExportOptions, columns, export_file, neutralise, pseudonym
+from app.services.export import ExportOptions, columns, export_file, pseudonym
+from app.services.spreadsheet import neutralise
 from models import AuditEvent, Status, Unit, db
 from tests.conftest import days_ago
 

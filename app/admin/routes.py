@@ -1,7 +1,5 @@
-from collections.abc import Callable
-from typing import NoReturn, TypeVar
+from typing import NoReturn
 
-import click
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,10 +15,9 @@ from app.admin.forms import (
     RoleForm,
     UnitForm,
 )
-from app.auth.access import permission_required, permission_table
+from app.auth.access import permission_required
 from app.charts import reliability_plots
 from app.guards import reject_unknown_args
-from app.services import NotFound
 from app.services.audit import audit_page
 from app.services.classification import activate_version, all_versions
 from app.services.units import (
@@ -43,10 +40,7 @@ from app.services.users import (
 )
 from models import User
 
-T = TypeVar("T")
-
-# cli_group=None: the blueprint's commands are top-level (`flask --app app permissions`).
-bp = Blueprint("admin", __name__, url_prefix="/admin", cli_group=None)
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 #: Events per page of the audit log.
 AUDIT_PAGE_SIZE = 50
@@ -65,10 +59,7 @@ def models():
 @permission_required("admin.models")
 def activate(version_id: int):
     if FlaskForm().validate_on_submit():
-        try:
-            activate_version(version_id, current_user)
-        except NotFound:
-            abort(404)
+        activate_version(version_id, current_user)
         flash(_("Model version %(version)d is active.", version=version_id))
     return redirect(url_for("admin.models"))
 
@@ -83,14 +74,6 @@ def audit():
         return render_template("admin/audit.html", form=form, page=None, **names), 400
     page = audit_page(form.to_filters(), page=form.page.data or 1, per_page=AUDIT_PAGE_SIZE)
     return render_template("admin/audit.html", form=form, page=page, **names)
-
-
-def _found(lookup: Callable[[int], T], object_id: int) -> T:
-    """What `lookup` finds by id, or the 404 page."""
-    try:
-        return lookup(object_id)
-    except NotFound:
-        abort(404)
 
 
 def _own_account_refused() -> NoReturn:
@@ -131,13 +114,13 @@ def _user_page(account: User, role_form: RoleForm | None = None,
 @bp.get("/users/<int:user_id>")
 @permission_required("admin.users")
 def user(user_id: int):
-    return _user_page(_found(get_user, user_id))
+    return _user_page(get_user(user_id))
 
 
 @bp.post("/users/<int:user_id>/role")
 @permission_required("admin.users")
 def user_role(user_id: int):
-    account = _found(get_user, user_id)
+    account = get_user(user_id)
     form = RoleForm()
     if not form.validate_on_submit():
         return _user_page(account, role_form=form), 400
@@ -152,7 +135,7 @@ def user_role(user_id: int):
 @bp.post("/users/<int:user_id>/<any(enable, disable):change>")
 @permission_required("admin.users")
 def user_access(user_id: int, change: str):
-    account = _found(get_user, user_id)
+    account = get_user(user_id)
     if FlaskForm().validate_on_submit():
         try:
             set_active(current_user, user_id, active=change == "enable")
@@ -167,7 +150,7 @@ def user_access(user_id: int, change: str):
 @bp.post("/users/<int:user_id>/password")
 @permission_required("admin.users")
 def user_password(user_id: int):
-    account = _found(get_user, user_id)
+    account = get_user(user_id)
     form = ResetPasswordForm(account.email)
     if not form.validate_on_submit():
         return _user_page(account, password_form=form), 400
@@ -198,7 +181,7 @@ def units():
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
 @permission_required("admin.units")
 def unit(unit_id: int):
-    current = _found(get_unit, unit_id)
+    current = get_unit(unit_id)
     form = UnitForm(obj=current)
     if form.validate_on_submit():
         try:
@@ -215,16 +198,10 @@ def unit(unit_id: int):
 @bp.post("/units/<int:unit_id>/<any(deactivate, reactivate):change>")
 @permission_required("admin.units")
 def unit_access(unit_id: int, change: str):
-    current = _found(get_unit, unit_id)
+    current = get_unit(unit_id)
     if FlaskForm().validate_on_submit():
         set_unit_active(current_user, unit_id, active=change == "reactivate")
         flash(_("%(name)s is offered on the report form again.", name=current.name)
               if current.active else
               _("%(name)s is no longer offered on the report form.", name=current.name))
     return redirect(url_for("admin.unit", unit_id=unit_id))
-
-
-@bp.cli.command("permissions")
-def permissions_command() -> None:
-    """Print who may do what as a Markdown table (the README's)."""
-    click.echo(permission_table())

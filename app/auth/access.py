@@ -1,4 +1,5 @@
-"""Who may do what: the permission table, the checks that enforce it, and how a login starts.
+"""Who may do what: the permission table, the checks that enforce it, and how a login starts
+(or how a failed one is recorded).
 
 Anyone, even without an account, may make an anonymous report and follow it with its
 receipt code; everything else needs a permission from `PERMISSIONS`.
@@ -12,9 +13,13 @@ from flask import abort, session
 from flask_login import current_user, login_required, login_user
 
 from app.services.audit import record
-from models import Role, User, db
+from app.services.users import find_user
+from models import AuditEvent, Role, User, db
 
 STAFF, COORDINATOR, RESEARCHER, ADMIN = Role.STAFF, Role.COORDINATOR, Role.RESEARCHER, Role.ADMIN
+#: What a failed login records instead of an e-mail address that has no account
+#: (it may be a password typed into the wrong field).
+UNKNOWN_ACCOUNT = "unknown account"
 
 
 @dataclass(frozen=True)
@@ -119,3 +124,11 @@ def log_in(user: User, method: str) -> None:
         session["language"] = language
     login_user(user)
     record("login.success", user, "user", user.id, method=method)
+
+
+def record_failed_login(email: str) -> AuditEvent:
+    """A failed login, naming the account only when the e-mail belongs to one."""
+    user = find_user(email)
+    if user is None:
+        return record("login.failure", email=UNKNOWN_ACCOUNT)
+    return record("login.failure", object_type="user", object_id=user.id, email=user.email)

@@ -2,11 +2,11 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth.access import can, log_in
+from app.auth.access import can, log_in, record_failed_login
 from app.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
 from app.navigation import safe_next_url
 from app.services import ServiceError
-from app.services.audit import record, record_failed_login
+from app.services.audit import record
 from app.services.users import authenticate, change_password, end_sessions
 from app.throttle import login_per_account, login_per_address
 from models import Role

@@ -1,6 +1,5 @@
 """The researchers' export: de-identified reports, codebook and aggregate counts (web and CLI)."""
 
-from app.export import cli  # noqa: F401  (registers the `flask export` commands)
 from app.export.routes import bp
 
 __all__ = ["bp"]

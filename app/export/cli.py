@@ -5,8 +5,8 @@ from datetime import datetime
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
-from app.export.routes import bp
 from app.services import ServiceError
 from app.services.aggregates import aggregates_csv
 from app.services.export import (
@@ -17,9 +17,10 @@ from app.services.export import (
     export_size,
     unit_ids,
 )
-from app.services.triage import ReportFilters
+from app.services.report_queries import ReportFilters
 from models import CATEGORIES, Kind, Status
 
+export_cli = AppGroup("export", help="Write the research files: reports, codebook, counts.")
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
@@ -55,7 +56,7 @@ def filter_options(command):
     return command
 
 
-@bp.cli.command("reports")
+@export_cli.command("reports")
 @filter_options
 @click.option("--format", "file_format", type=click.Choice([f.value for f in Format]),
               default=Format.CSV.value, show_default=True)
@@ -84,14 +85,14 @@ def _write(options: ExportOptions, output, progress) -> None:
     output.flush()
 
 
-@bp.cli.command("codebook")
+@export_cli.command("codebook")
 @click.option("--pseudonymous", is_flag=True, help="Describe a pseudonymised export.")
 def codebook_command(pseudonymous: bool) -> None:
     """Print the codebook: every column, its type, allowed values and sensitivity."""
     click.echo(codebook_csv(pseudonymous), nl=False)
 
 
-@bp.cli.command("aggregates")
+@export_cli.command("aggregates")
 @filter_options
 @click.option("--min-cell", type=click.IntRange(min=1), help="Smallest count shown "
               "(default: the AGGREGATE_MIN_CELL setting).")

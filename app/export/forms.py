@@ -12,7 +12,7 @@ from app.forms import (
     choices,
 )
 from app.services.export import PROJECT_NAME, ExportOptions, Format
-from app.services.triage import ReportFilters
+from app.services.report_queries import ReportFilters
 
 FORMAT_NAMES = {Format.CSV: _l("CSV (UTF-8)"), Format.JSONL: _l("JSON lines")}
 

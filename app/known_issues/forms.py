@@ -11,8 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms import choices
-from app.reports.forms import _strip, _unix_newlines
+from app.forms import choices, strip, unix_newlines
 from app.services.known_issues import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
 from models import KnownIssue, KnownIssueStatus
 
@@ -42,7 +41,7 @@ class ReportPageForm(FlaskForm):
 
 
 def _title_field() -> StringField:
-    return StringField(_l("Title"), filters=[_strip],
+    return StringField(_l("Title"), filters=[strip],
                        validators=[DataRequired(), Length(max=TITLE_MAX)],
                        description=_l("Name the fault as coordinators and vendors know it. "
                                       "No personal data."))
@@ -52,7 +51,7 @@ class KnownIssueForm(FlaskForm):
     """A new known issue (optionally holding one report), or its title and description."""
 
     title = _title_field()
-    description = TextAreaField(_l("Description"), filters=[_strip, _unix_newlines],
+    description = TextAreaField(_l("Description"), filters=[strip, unix_newlines],
                                 validators=[Optional(), Length(max=DESCRIPTION_MAX)])
     #: The report it is created from, if any.
     report_id = HiddenField(validators=[Optional()])
@@ -60,7 +59,7 @@ class KnownIssueForm(FlaskForm):
 
 
 class ResolveForm(FlaskForm):
-    note = TextAreaField(_l("Resolution note"), filters=[_strip, _unix_newlines],
+    note = TextAreaField(_l("Resolution note"), filters=[strip, unix_newlines],
                          validators=[DataRequired(), Length(max=NOTE_MAX)],
                          description=_l("Every reporter of this known issue's reports reads "
                                         "it on their status page."))

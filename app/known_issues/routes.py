@@ -7,7 +7,6 @@ and changes nothing.
 
 from collections.abc import Callable
 
-import click
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -17,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from app.auth.access import permission_required
 from app.charts import sparkline
+from app.forms import flash_errors
 from app.guards import reject_unknown_args
 from app.known_issues.forms import (
     ISSUE_STATUS_NAMES,
@@ -50,11 +50,11 @@ from app.services.known_issues import (
     suggest_known_issues,
     summaries,
 )
-from app.services.similarity import count_reports, rebuild_index, similar_reports
-from app.services.triage import get_report
+from app.services.report_queries import get_report
+from app.services.similarity import similar_reports
 from models import Report
 
-bp = Blueprint("known_issues", __name__, url_prefix="/known-issues", cli_group="similarity")
+bp = Blueprint("known_issues", __name__, url_prefix="/known-issues")
 
 #: Reports shown per page of a known issue.
 REPORTS_PER_PAGE = 50
@@ -94,10 +94,7 @@ def _report_or_404(report_id: str | None) -> Report | None:
         return None
     if not (report_id.isascii() and report_id.isdigit()):
         abort(404)
-    try:
-        return get_report(int(report_id))
-    except NotFound:
-        abort(404)
+    return get_report(int(report_id))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -116,17 +113,10 @@ def new():
         400 if form.errors else 200)
 
 
-def _issue_or_404(issue_id: int):
-    try:
-        return get_known_issue(issue_id)
-    except NotFound:
-        abort(404)
-
-
 @bp.get("/<int:issue_id>")
 @permission_required("triage")
 def detail(issue_id: int):
-    issue = _issue_or_404(issue_id)
+    issue = get_known_issue(issue_id)
     page_form = ReportPageForm(formdata=request.args)
     reject_unknown_args(set(page_form.data))
     page = issue_reports(issue_id, page=page_form.page.data or 1 if page_form.validate() else 1,
@@ -142,17 +132,11 @@ def detail(issue_id: int):
         issue_status_names=ISSUE_STATUS_NAMES)
 
 
-def _flash_errors(form: FlaskForm) -> None:
-    for name, errors in form.errors.items():
-        for error in errors:
-            flash(_("%(field)s: %(error)s", field=form[name].label.text, error=error))
-
-
 def _change(form: FlaskForm, change: Callable[[], object], done: Callable[[object], str],
             back: str) -> Response:
     """Make the change if the form is valid, flash the outcome, go to `back`."""
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
         return redirect(back)
     try:
         outcome = change()
@@ -175,7 +159,7 @@ def _issue_page(issue_id: int, anchor: str | None = None) -> str:
 @bp.post("/<int:issue_id>/edit")
 @permission_required("triage")
 def edit(issue_id: int) -> Response:
-    _issue_or_404(issue_id)
+    get_known_issue(issue_id)  # or the 404 page
     form = KnownIssueForm()
     return _change(form, lambda: edit_known_issue(issue_id, form.title.data,
                                                   form.description.data, current_user),
@@ -186,7 +170,7 @@ def edit(issue_id: int) -> Response:
 @permission_required("triage")
 def resolution(issue_id: int) -> Response:
     """Resolve with a note, or (the form's reopen button) open again."""
-    _issue_or_404(issue_id)
+    get_known_issue(issue_id)  # or the 404 page
     if "reopen" in request.form:
         return _change(FlaskForm(), lambda: reopen(issue_id, current_user),
                        lambda _issue: _("The known issue is open again."),
@@ -201,7 +185,7 @@ def resolution(issue_id: int) -> Response:
 @bp.post("/<int:issue_id>/merge")
 @permission_required("triage")
 def merge_issue(issue_id: int) -> Response:
-    _issue_or_404(issue_id)
+    get_known_issue(issue_id)  # or the 404 page
     form = MergeForm([])
     if form.validate_on_submit():
         target = form.target.data
@@ -216,17 +200,17 @@ def merge_issue(issue_id: int) -> Response:
                            "The known issue is merged: %(num)d reports moved.", moved))
             return redirect(_issue_page(target))
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return redirect(_issue_page(issue_id))
 
 
 @bp.post("/<int:issue_id>/split")
 @permission_required("triage")
 def split_issue(issue_id: int) -> Response:
-    _issue_or_404(issue_id)
+    get_known_issue(issue_id)  # or the 404 page
     form = SplitForm(prefix="split")
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
         return redirect(_issue_page(issue_id, "reports"))
     try:
         issue = split(issue_id, form.report_ids.data, form.title.data, current_user)
@@ -247,7 +231,7 @@ def _back(form: AttachForm | DetachForm, issue_id: int) -> str:
 @bp.post("/<int:issue_id>/detach")
 @permission_required("triage")
 def detach(issue_id: int) -> Response:
-    _issue_or_404(issue_id)
+    get_known_issue(issue_id)  # or the 404 page
     form = DetachForm()
     return _change(form, lambda: detach_report(issue_id, form.report_id.data, current_user),
                    lambda _none: _("The report is no longer in this known issue."),
@@ -265,11 +249,3 @@ def attach() -> Response:
                    lambda moved: ngettext("%(num)d report put in the known issue.",
                                           "%(num)d reports put in the known issue.", moved),
                    back)
-
-
-@bp.cli.command("rebuild")
-def rebuild_command() -> None:
-    """Index every report's text for similar reports and known-issue suggestions."""
-    with click.progressbar(length=count_reports(), label="Indexing reports") as bar:
-        count = rebuild_index(progress=bar.update)
-    click.echo(f"{count} reports have terms in the similarity index.")

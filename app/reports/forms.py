@@ -23,7 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app.forms import AREA_NAMES, IMPACT_NAMES, KIND_NAMES, choices
+from app.forms import AREA_NAMES, IMPACT_NAMES, KIND_NAMES, choices, strip, unix_newlines
 from models import MESSAGE_MAX, Area, Impact, Kind
 
 TEXT_MIN, TEXT_MAX = 10, 10_000
@@ -40,15 +40,6 @@ ENTER_TIME = _l("Enter the time, e.g. 08:30.")
 ENTER_DATE_AND_TIME = _l("Enter a date and time, e.g. 2026-03-14 08:30.")
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _unix_newlines(value: str | None) -> str | None:
-    """Browsers send a line break as CRLF but count it as one character against maxlength."""
-    return value.replace("\r\n", "\n") if isinstance(value, str) else value
-
-
 def _now_minute() -> datetime:
     return datetime.now().replace(second=0, microsecond=0)
 
@@ -57,7 +48,7 @@ class ReportForm(FlaskForm):
     kind = RadioField(_l("Type of report"), choices=choices(KIND_NAMES),
                       default=Kind.INCIDENT.value, validators=[InputRequired()])
     text = TextAreaField(
-        _l("What happened?"), filters=[_strip],
+        _l("What happened?"), filters=[strip],
         validators=[DataRequired(), Length(min=TEXT_MIN, max=TEXT_MAX)],
         description=_l("Describe the event or your feedback. Do not write patients' names "
                        "or personal identity numbers."))
@@ -75,7 +66,7 @@ class ReportForm(FlaskForm):
                        default=Area.OTHER.value)
     impact = RadioField(_l("Patient impact"), choices=choices(IMPACT_NAMES),
                         default=Impact.UNKNOWN.value, validators=[InputRequired()])
-    suggestion = TextAreaField(_l("Suggestion (optional)"), filters=[_strip],
+    suggestion = TextAreaField(_l("Suggestion (optional)"), filters=[strip],
                                validators=[Optional(), Length(max=SUGGESTION_MAX)])
     identity = RadioField(_l("Send the report"), choices=choices(IDENTITY_CHOICES),
                           default="anonymous")
@@ -150,13 +141,13 @@ class ReportForm(FlaskForm):
 
 
 class ReceiptForm(FlaskForm):
-    receipt = StringField(_l("Receipt code"), filters=[_strip],
+    receipt = StringField(_l("Receipt code"), filters=[strip],
                           validators=[DataRequired(), Length(max=RECEIPT_MAX)])
     submit = SubmitField(_l("Show status"))
 
 
 def _message_body(label: str, description: str) -> TextAreaField:
-    return TextAreaField(label, filters=[_unix_newlines, _strip], description=description,
+    return TextAreaField(label, filters=[unix_newlines, strip], description=description,
                          validators=[DataRequired(message=_l("Write something before sending.")),
                                      Length(max=MESSAGE_MAX)])
 

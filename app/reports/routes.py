@@ -100,10 +100,7 @@ def mine():
 @bp.route("/report/mine/<int:report_id>", methods=["GET", "POST"])
 @permission_required("report.own.view")
 def own_detail(report_id: int):
-    try:
-        report = own_report(report_id, current_user)
-    except NotFound:
-        abort(404)
+    report = own_report(report_id, current_user)
     form = AnswerForm()
     if form.validate_on_submit():
         answer_own_report(report_id, current_user, form.body.data)

@@ -14,8 +14,8 @@ from dataclasses import asdict
 from sqlalchemy import Integer, and_, case, cast, func
 
 from app.services.audit import record
-from app.services.export import neutralise
-from app.services.triage import ReportFilters, filtered_reports
+from app.services.report_queries import ReportFilters, filtered_reports
+from app.services.spreadsheet import neutralise
 from models import CATEGORIES, Report, Unit, User, db
 from trends.weeks import iso_week
 

@@ -14,7 +14,6 @@ from flask import has_request_context
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 
-from app.services.users import find_user
 from models import AuditEvent, User, db, transaction
 from models.audit import ANONYMOUS, SYSTEM
 from models.base import in_write_transaction
@@ -28,9 +27,6 @@ ACTIONS = ("login.success", "login.failure", "logout", "report.view", "report.re
            "unit.create", "unit.rename", "unit.deactivate", "unit.reactivate",
            "known_issue.create", "known_issue.edit", "known_issue.attach", "known_issue.detach",
            "known_issue.merge", "known_issue.resolve", "known_issue.reopen")
-#: What a failed login records instead of an e-mail address that has no account
-#: (it may be a password typed into the wrong field).
-UNKNOWN_ACCOUNT = "unknown account"
 
 
 def _plain(value: Any) -> Any:
@@ -71,14 +67,6 @@ def record(action: str, actor: User | None = None, object_type: str | None = Non
         with transaction():
             db.session.add(event)
     return event
-
-
-def record_failed_login(email: str) -> AuditEvent:
-    """A failed login, naming the account only when the e-mail belongs to one."""
-    user = find_user(email)
-    if user is None:
-        return record("login.failure", email=UNKNOWN_ACCOUNT)
-    return record("login.failure", object_type="user", object_id=user.id, email=user.email)
 
 
 @dataclass(frozen=True)

@@ -45,11 +45,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.services import ServiceError
 from app.services.audit import record
 from app.services.classification import active_version
-from app.services.triage import ReportFilters, filtered_reports
+from app.services.report_queries import ReportFilters, filtered_reports
+from app.services.spreadsheet import FORMULA_TRIGGERS
 from models import CATEGORIES, Area, Impact, Kind, Report, Status, Unit, User, db
 
-#: Characters that make a spreadsheet treat a cell as a formula or a command.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 #: What a research project's name may look like (it is part of an audit entry).
 PROJECT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 #: How much of PostgreSQL's COPY output to gather before sending it on.
@@ -415,9 +414,3 @@ def codebook_csv(pseudonymous: bool) -> str:
         writer.writerow([column.name, column.type, column.values, column.sensitivity,
                          column.description])
     return buffer.getvalue()
-
-
-def neutralise(value: object) -> str:
-    """Text safe to open in a spreadsheet: a leading formula trigger is quoted away."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text

@@ -9,8 +9,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from app.services.audit import record
+from app.services.report_queries import get_report
 from app.services.similarity import index_reports
-from app.services.triage import get_report
 from ml.pii import Finding, scrub
 from models import Report, User, transaction
 

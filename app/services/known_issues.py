@@ -20,6 +20,7 @@ from sqlalchemy import delete, distinct, func, select, union_all
 
 from app.services import NotFound, ServiceError
 from app.services.audit import record
+from app.services.report_queries import get_reports
 from app.services.similarity import (
     KeyedVector,
     load_reports,
@@ -28,7 +29,6 @@ from app.services.similarity import (
     report_vector,
     text_vector,
 )
-from app.services.triage import get_reports
 from ml.similarity import cosine, normalized
 from models import (
     KnownIssue,

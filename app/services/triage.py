@@ -1,126 +1,24 @@
 """The coordination group's queue and review of reports.
 
+Its filters (`ReportFilters`) live in app.services.report_queries, shared with the export.
+
 The queue pages by keyset ("after this row"), not by offset: page 500 costs
 what page 1 does, and a report arriving meanwhile shifts nothing. The cursor
 is the last row's values of the order's columns, readable in a shared URL.
 """
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
-from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, and_, literal, or_, select
+from sqlalchemy import ColumnElement, and_, literal, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
-from app.services import NotFound, ServiceError
+from app.services import ServiceError
 from app.services.audit import record
-from models import (
-    CATEGORIES,
-    OPEN_STATUSES,
-    KnownIssue,
-    Report,
-    Status,
-    User,
-    db,
-    search_condition,
-    transaction,
-    utcnow,
-)
-
-#: Category filter values beyond the three categories.
-OTHER, UNCLASSIFIED, NEEDS_REVIEW = "other", "unclassified", "needs_review"
-#: The assignee or known-issue filter value for "none at all".
-NONE = "none"
-#: Words of a search, at most; more only slow the search down.
-SEARCH_WORDS_MAX = 10
-_WORD = re.compile(r"[^\W_]+")
-
-
-@dataclass(frozen=True)
-class ReportFilters:
-    """Filters shared by the triage queue and the research export.
-
-    Within one filter any of the values may match (an empty set: no filter);
-    the filters themselves must all hold.
-    """
-
-    categories: frozenset[str] = frozenset()
-    statuses: frozenset[str] = frozenset()
-    unit_ids: frozenset[int] = frozenset()
-    areas: frozenset[str] = frozenset()
-    impacts: frozenset[str] = frozenset()
-    kind: str | None = None
-    language: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    #: A coordinator's id, or NONE for unassigned reports.
-    assignee: int | Literal["none"] | None = None
-    #: A known issue's id, or NONE for reports in no known issue.
-    known_issue: int | Literal["none"] | None = None
-    #: Only open reports whose due time has passed.
-    overdue: bool = False
-    #: Words the text must all contain (see `search_words`).
-    search: tuple[str, ...] = ()
-
-
-def search_words(query: str) -> tuple[str, ...]:
-    """The words of a search box's input, operators and punctuation dropped."""
-    return tuple(_WORD.findall(query))[:SEARCH_WORDS_MAX]
-
-
-def _category_condition(category: str) -> ColumnElement[bool]:
-    if category in CATEGORIES:
-        return getattr(Report, f"is_{category}").is_(True)
-    if category == OTHER:
-        return and_(*(getattr(Report, f"is_{c}").is_(False) for c in CATEGORIES))
-    if category == UNCLASSIFIED:
-        return or_(*(getattr(Report, f"is_{c}").is_(None) for c in CATEGORIES))
-    if category == NEEDS_REVIEW:
-        return Report.needs_review.is_(True)
-    raise ServiceError(f"unknown category {category!r}")
-
-
-def filtered_reports(filters: ReportFilters, *columns) -> Select:
-    """A SELECT of reports (or of `columns`) matching `filters`.
-
-    Dates are inclusive submission dates.
-    """
-    query = select(*columns) if columns else select(Report)
-    if filters.categories:
-        query = query.where(or_(*(_category_condition(c) for c in sorted(filters.categories))))
-    if filters.statuses:
-        query = query.where(Report.status.in_(sorted(filters.statuses)))
-    if filters.unit_ids:
-        query = query.where(Report.unit_id.in_(sorted(filters.unit_ids)))
-    if filters.areas:
-        query = query.where(Report.area.in_(sorted(filters.areas)))
-    if filters.impacts:
-        query = query.where(Report.impact.in_(sorted(filters.impacts)))
-    if filters.kind:
-        query = query.where(Report.kind == filters.kind)
-    if filters.language:
-        query = query.where(Report.language == filters.language)
-    if filters.date_from:
-        query = query.where(Report.submitted_on >= filters.date_from)
-    if filters.date_to:
-        query = query.where(Report.submitted_on < filters.date_to + timedelta(days=1))
-    if filters.assignee is not None:
-        query = query.where(_is_or_none(Report.assignee_id, filters.assignee))
-    if filters.known_issue is not None:
-        query = query.where(_is_or_none(Report.known_issue_id, filters.known_issue))
-    if filters.overdue:
-        query = query.where(Report.due_at < utcnow(), Report.status.in_(sorted(OPEN_STATUSES)))
-    if filters.search:
-        dialect = db.session.get_bind().dialect.name
-        query = query.where(search_condition(list(filters.search), dialect))
-    return query
-
-
-def _is_or_none(column: InstrumentedAttribute, value: int | str) -> ColumnElement[bool]:
-    return column.is_(None) if value == NONE else column == value
+from app.services.report_queries import ReportFilters, filtered_reports, get_report, get_reports
+from models import CATEGORIES, KnownIssue, Report, Status, User, db, transaction
 
 
 class QueueOrder(StrEnum):
@@ -223,13 +121,6 @@ def known_issue_choices() -> list[tuple[int, str]]:
         .order_by((KnownIssue.status == "open").desc(), KnownIssue.title)).tuples())
 
 
-def get_report(report_id: int) -> Report:
-    report = db.session.get(Report, report_id)
-    if report is None:
-        raise NotFound("no such report")
-    return report
-
-
 def review_report(report_id: int, reviewer: User, categories: set[str], status: str) -> Report:
     """Store a person's categories beside the model's and move the report's status."""
     if not categories <= set(CATEGORIES):
@@ -255,13 +146,3 @@ def label_reports(report_ids: list[int], categories: set[str], reviewer: User) -
             report.apply_review(reviewer.id, categories)
             record("report.review", reviewer, "report", report.id, categories=categories)
     return len(reports)
-
-
-def get_reports(report_ids: Iterable[int]) -> list[Report]:
-    """The reports with these ids, by id; NotFound (so nothing changes) if one is missing."""
-    wanted = set(report_ids)
-    reports = list(db.session.scalars(select(Report).where(Report.id.in_(sorted(wanted)))
-                                      .order_by(Report.id)))
-    if len(reports) != len(wanted):
-        raise NotFound("no such report")
-    return reports

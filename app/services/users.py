@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from app.services import NotFound, ServiceError
+from app.services.audit import record
 from models import Role, User, db, transaction
 
 MIN_PASSWORD_LENGTH = 12
@@ -55,9 +56,6 @@ def get_user(user_id: int) -> User:
 
 
 def _record(action: str, actor: User | None, user: User, **details: object) -> None:
-    # Imported here because the audit service looks accounts up through this module.
-    from app.services.audit import record
-
     record(action, actor, "user", user.id, **details)
 
 

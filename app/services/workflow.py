@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from app.services import ServiceError
 from app.services.audit import record
-from app.services.triage import get_report, get_reports
+from app.services.report_queries import get_report, get_reports
 from models import (
     COMMENT_MAX,
     RISK_LEVELS,

@@ -22,18 +22,18 @@ from app.forms import (
     STATUS_NAMES,
     DateRangeForm,
     choices,
+    strip,
+    unix_newlines,
 )
-from app.reports.forms import _strip, _unix_newlines
 from app.services import ServiceError
-from app.services.triage import (
+from app.services.report_queries import (
     NEEDS_REVIEW,
     NONE,
     UNCLASSIFIED,
-    QueueOrder,
     ReportFilters,
-    parse_cursor,
     search_words,
 )
+from app.services.triage import QueueOrder, parse_cursor
 from app.services.workflow import HANDOFF_ID_MAX
 from models import CATEGORIES, COMMENT_MAX, OPEN_STATUSES, User
 
@@ -221,7 +221,7 @@ def _printable(_form: FlaskForm, field: StringField) -> None:
 
 
 def _handoff_id(label: str) -> StringField:
-    return StringField(label, filters=[_strip],
+    return StringField(label, filters=[strip],
                        validators=[Optional(), Length(max=HANDOFF_ID_MAX), _printable])
 
 
@@ -238,7 +238,7 @@ class HandoffForm(FlaskForm):
 class CommentForm(FlaskForm):
     # Its own id: the message form on the same page has a body field too.
     body = TextAreaField(_l("Internal comment"), id="comment-body",
-                         filters=[_unix_newlines, _strip],
+                         filters=[unix_newlines, strip],
                          description=_l("Only the coordination group sees it, never the reporter."),
                          validators=[DataRequired(message=_l("Write something before saving.")),
                                      Length(max=COMMENT_MAX)])

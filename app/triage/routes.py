@@ -1,41 +1,25 @@
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from app.admin.forms import ACTION_NAMES
 from app.auth.access import permission_required
+from app.forms import flash_errors
 from app.guards import reject_unknown_args
-from app.known_issues import report_panels
 from app.navigation import safe_next_url
 from app.reports.forms import MessageForm
 from app.services import NotFound, ServiceError
 from app.services.audit import record
-from app.services.classification import explain_report
-from app.services.identifiers import identifier_kinds, redact_report
+from app.services.identifiers import redact_report
 from app.services.known_issues import attach_reports, other_open_issues
-from app.services.messages import message_reporter, messages_for
-from app.services.triage import (
-    get_report,
-    known_issue_choices,
-    label_reports,
-    queue_page,
-    review_report,
-)
+from app.services.messages import message_reporter
+from app.services.report_queries import get_report
+from app.services.triage import known_issue_choices, label_reports, queue_page, review_report
 from app.services.units import unit_choices
-from app.services.workflow import assign, comments_for, coordinators, history, set_status
-from app.triage.forms import (
-    AssignForm,
-    BulkAction,
-    BulkForm,
-    CommentForm,
-    HandoffForm,
-    QueueFilterForm,
-    ReviewForm,
-    RiskForm,
-    StatusForm,
-)
+from app.services.workflow import assign, coordinators, set_status
+from app.triage.detail import detail_context
+from app.triage.forms import BulkAction, BulkForm, QueueFilterForm, ReviewForm
 from models import MESSAGE_MAX, utcnow
 
 bp = Blueprint("triage", __name__, url_prefix="/triage")
@@ -71,9 +55,7 @@ def bulk():
     form = BulkForm(_assignees(), _open_issues())
     back = safe_next_url(form.next.data, "triage.queue")
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error)
+        flash_errors(form, labelled=False)
         return redirect(back)
     try:
         changed = _apply_bulk(form, form.report_ids.data)
@@ -103,31 +85,15 @@ def _apply_bulk(form: BulkForm, report_ids: list[int]) -> int:
 @bp.route("/reports/<int:report_id>", methods=["GET", "POST"])
 @permission_required("triage")
 def detail(report_id: int):
-    try:
-        report = get_report(report_id)
-    except NotFound:
-        abort(404)
+    report = get_report(report_id)
     form = ReviewForm(categories=report.categories, status=report.status)
     if form.validate_on_submit():
         review_report(report_id, current_user, set(form.categories.data), form.status.data)
         flash(_("Your decision on %(reference)s is saved.", reference=report.reference))
         return redirect(url_for("triage.detail", report_id=report_id))
-    status_code = 400 if form.errors else 200
     record("report.view", current_user, "report", report_id)
-    # The workflow forms post elsewhere: they show the report's values, never this post's.
-    return render_template(
-        "triage/detail.html", report=report, form=form,
-        explanation=explain_report(report), messages=messages_for(report_id),
-        message_form=MessageForm(), identifiers=identifier_kinds(report),
-        redact_form=FlaskForm(), now=utcnow(), comments=comments_for(report_id),
-        history=history(report_id), comment_form=CommentForm(formdata=None),
-        assign_form=AssignForm(coordinators(), formdata=None,
-                               assignee=str(report.assignee_id or "")),
-        status_form=StatusForm(formdata=None, status=report.status),
-        risk_form=RiskForm(formdata=None, consequence=str(report.consequence or ""),
-                           likelihood=str(report.likelihood or "")),
-        handoff_form=HandoffForm(formdata=None, obj=report),
-        action_names=ACTION_NAMES, **report_panels(report)), status_code
+    return render_template("triage/detail.html", **detail_context(report, form)), (
+        400 if form.errors else 200)
 
 
 @bp.post("/reports/<int:report_id>/redact")
@@ -135,10 +101,7 @@ def detail(report_id: int):
 def redact(report_id: int):
     """Replace the personal identifiers in a report's text by placeholders, for good."""
     if FlaskForm().validate_on_submit():
-        try:
-            removed = redact_report(report_id, current_user)
-        except NotFound:
-            abort(404)
+        removed = redact_report(report_id, current_user)
         flash(ngettext("%(num)d identifier was replaced by a placeholder.",
                        "%(num)d identifiers were replaced by placeholders.",
                        sum(removed.values())))
@@ -153,9 +116,6 @@ def send_message(report_id: int):
         flash(_("The message is not sent: it must have between 1 and %(max)d characters.",
                 max=MESSAGE_MAX))
     else:
-        try:
-            message_reporter(report_id, current_user, form.body.data)
-        except NotFound:
-            abort(404)
+        message_reporter(report_id, current_user, form.body.data)
         flash(_("Your message is sent. The reporter sees it when they follow the report."))
     return redirect(url_for("triage.detail", report_id=report_id, _anchor="messages"))

@@ -6,15 +6,16 @@ form refuses is flashed and changes nothing.
 
 from collections.abc import Callable
 
-from flask import abort, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.auth.access import permission_required
-from app.services import NotFound, ServiceError
-from app.services.triage import get_report
+from app.forms import flash_errors
+from app.services import ServiceError
+from app.services.report_queries import get_report
 from app.services.workflow import (
     add_comment,
     assess_risk,
@@ -30,14 +31,9 @@ from app.triage.routes import bp
 def _apply(report_id: int, form: FlaskForm, change: Callable[[], object], done: str,
            anchor: str = "workflow") -> Response:
     """Make the change if the form is valid, flash the outcome, go back to the report."""
-    try:
-        get_report(report_id)
-    except NotFound:
-        abort(404)
+    get_report(report_id)  # or the 404 page
     if not form.validate_on_submit():
-        for field, errors in form.errors.items():
-            for error in errors:
-                flash(_("%(field)s: %(error)s", field=form[field].label.text, error=error))
+        flash_errors(form)
     else:
         try:
             change()
