@@ -23,14 +23,15 @@ instance/secret_key:
 	$(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@
 	chmod 600 $@
 
+# The app reads its key from instance/secret_key when SECRET_KEY is not set.
 run: $(VENV)/installed translations instance/secret_key
-	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) db upgrade
-	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) ml ensure-model
-	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) demo-data --if-empty --accounts-file instance/demo-accounts.txt
+	$(FLASK) db upgrade
+	$(FLASK) ml ensure-model
+	$(FLASK) demo-data --if-empty --accounts-file instance/demo-accounts.txt
 	@echo "Demo accounts (role, e-mail, password):"
 	@cat instance/demo-accounts.txt 2>/dev/null || echo "  (none: the database was not empty when demo data would have been loaded)"
 	@echo "Serving on http://127.0.0.1:$(PORT)"
-	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	WARM_UP_MODEL=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # The whole suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set.
 test: $(VENV)/installed translations

@@ -1,10 +1,12 @@
 """Configuration classes, read from the environment.
 
 `create_app` picks `TestingConfig` for tests and `Config` otherwise; every value
-can be overridden with an environment variable of the same name.
+can be overridden with an environment variable of the same name (SECRET_KEY is
+also read from the instance folder's `secret_key` file when it is not set).
 """
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,6 +15,19 @@ INSTANCE_DIR = Path(os.environ.get("VAKA_INSTANCE_DIR", BASE_DIR / "instance"))
 
 #: Placeholder that must never reach production; `create_app` refuses it.
 DEFAULT_SECRET_KEY = "dev-not-secret"
+#: Where `make run` writes a random key; used when SECRET_KEY is not in the environment.
+SECRET_KEY_FILE = INSTANCE_DIR / "secret_key"
+
+
+def secret_key(environ: Mapping[str, str] = os.environ,
+               key_file: Path = SECRET_KEY_FILE) -> str | None:
+    """SECRET_KEY from the environment, else from the instance's key file, else None."""
+    if environ.get("SECRET_KEY"):
+        return environ["SECRET_KEY"]
+    try:
+        return key_file.read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
 
 
 def database_url(url: str) -> str:
@@ -24,13 +39,18 @@ def database_url(url: str) -> str:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SECRET_KEY = secret_key() or DEFAULT_SECRET_KEY
     SQLALCHEMY_DATABASE_URI = database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'vaka.sqlite'}")
     )
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     #: Seconds a SQLite writer waits for another writer before giving up.
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "15000"))
+    #: Load the active model when the app is created, for servers other than gunicorn
+    #: (gunicorn.conf.py loads it in every worker); `make run` sets it for `flask run`.
+    WARM_UP_MODEL = os.environ.get("WARM_UP_MODEL", "0") == "1"
+    #: Seconds between two `PRAGMA optimize` runs on one pooled SQLite connection.
+    SQLITE_OPTIMIZE_EVERY_S = float(os.environ.get("SQLITE_OPTIMIZE_EVERY_S", "3600"))
     # A report is at most 10,000 characters (up to 40 kB in UTF-8) plus a suggestion.
     MAX_CONTENT_LENGTH = 256 * 1024
     WTF_CSRF_TIME_LIMIT = None  # a long report must not expire while it is typed

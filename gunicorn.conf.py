@@ -1,5 +1,8 @@
 """Gunicorn settings for Vaka: ``gunicorn -c gunicorn.conf.py 'app:create_app()'``.
 
+Each worker loads the active model before it takes its first request, so the
+first report after a start is classified as fast as the next ones.
+
 Anonymity: the anonymous pages leave no access line (see app/anonymity.py);
 the other lines carry no user agent and no referrer. Command-line options
 (``--access-logfile FILE``, ``-w``, ``-b``) override these settings; the
@@ -18,6 +21,13 @@ class AnonymityLogger(Logger):
         if unlogged(environ.get("PATH_INFO", "")):
             return
         super().access(resp, req, environ, request_time)
+
+
+def post_worker_init(worker) -> None:
+    """Warm the worker up (not the master: each process keeps its own model)."""
+    from app.warm_up import warm_up
+
+    warm_up(worker.wsgi)
 
 
 logger_class = AnonymityLogger

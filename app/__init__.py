@@ -3,11 +3,12 @@
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import csrf, migrate
-from config import DEFAULT_SECRET_KEY, INSTANCE_DIR, Config
+from config import DEFAULT_SECRET_KEY, INSTANCE_DIR, SECRET_KEY_FILE, Config
 from models import db, is_search_object
-from models.base import configure_sqlite
+from models.base import analyze_unanalyzed_tables, configure_sqlite
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -57,6 +58,10 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
     app.register_blueprint(overview_bp)
     register_cli(app)
     app.context_processor(_display_names)
+    if app.config["WARM_UP_MODEL"]:
+        from app.warm_up import warm_up
+
+        warm_up(app)
     return app
 
 
@@ -76,14 +81,21 @@ def _check_secret_key(app: Flask) -> None:
         return
     if not app.config.get("SECRET_KEY") or app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
         raise ConfigurationError(
-            "SECRET_KEY is missing or the default: set it in the environment "
-            "(make run generates one in instance/secret_key)."
+            "SECRET_KEY is missing or the placeholder: set it in the environment or write "
+            f"a random key to {SECRET_KEY_FILE} (make run generates one there)."
         )
 
 
 def _init_sqlite(app: Flask) -> None:
+    """SQLite's connection settings, and planner statistics for tables that have none yet."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     with app.app_context():
-        configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"],
+                         app.config["SQLITE_OPTIMIZE_EVERY_S"])
+        try:
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                analyze_unanalyzed_tables(c)
+        except OperationalError as error:  # a busy database: the next start tries again
+            app.logger.warning("planner statistics not gathered: %s", error)
 

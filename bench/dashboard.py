@@ -17,8 +17,12 @@ Each figure is the median and 95th percentile of --repeat runs after two
 warm-ups, and a ratio to "bare SQL": the very SELECT statements the page ran
 (captured from the driver) replayed through the driver's own cursor, rows
 fetched, nothing else. The ratio is what the application adds on top of the
-database's work. Without --database it uses a temporary SQLite file; pass
-e.g. postgresql://postgres@127.0.0.1:5432/bench for PostgreSQL (the database
+database's work. The queue's query plan is printed beside the figures. On
+SQLite the bench runs no ANALYZE of its own: the app gathers the planner
+statistics when it starts, and the bench stops if they are missing.
+
+Without --database it uses a temporary SQLite file; pass e.g.
+postgresql://postgres@127.0.0.1:5432/bench for PostgreSQL (the database
 must exist; its tables are dropped and created). --database may be repeated.
 """
 
@@ -119,14 +123,51 @@ def prepare(url: str, count: int) -> None:
         log("indexing for similarity")
         rebuild_index()
         db.session.commit()
-    # Planner statistics and, on PostgreSQL, the visibility map that index-only scans
-    # need: what autovacuum gives a database in use.
-    with app.app_context(), db.engine.connect() as connection:
-        connection.execution_options(isolation_level="AUTOCOMMIT").execute(
-            text("VACUUM ANALYZE" if connection.dialect.name == "postgresql" else "ANALYZE"))
+        if db.engine.dialect.name != "postgresql":
+            return  # SQLite: the app gathers its statistics when it starts (`check_statistics`)
+        # Planner statistics and the visibility map that index-only scans need: what
+        # autovacuum gives a database in use.
+        with db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                text("VACUUM ANALYZE"))
 
 
-def measure(url: str, repeat: int) -> dict[str, dict[str, float]]:
+def check_statistics(engine: Any) -> None:
+    """Stop unless the app, once started, has SQLite's planner statistics for the reports.
+
+    Without them SQLite reads every open report through the status index and sorts
+    them, and the figures would measure that instead of the queue's index.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        analysed = connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").first() and \
+            connection.exec_driver_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'report'").first()
+    if not analysed:
+        raise SystemExit("sqlite_stat1 has no statistics for the report table after the fill "
+                         "and the app's start: the app should have gathered them "
+                         "(models/base.py, analyze_unanalyzed_tables)")
+
+
+def queue_plan(engine: Any, statements: list[tuple[str, Any]]) -> list[str]:
+    """The database's plan for the queue's SELECT of reports (EXPLAIN QUERY PLAN / EXPLAIN)."""
+    queries = [(s, p) for s, p in statements if "ORDER BY report.priority DESC" in s]
+    if not queries:
+        raise SystemExit("the queue page ran no SELECT ordered by report.priority")
+    statement, parameters = queries[0]
+    sqlite = engine.dialect.name == "sqlite"
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(f"{'EXPLAIN QUERY PLAN' if sqlite else 'EXPLAIN'} {statement}", parameters)
+        return [row[3] if sqlite else row[0] for row in cursor.fetchall()]
+    finally:
+        connection.close()
+
+
+def measure(url: str, repeat: int) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Each scenario's figures, and the queue's query plan."""
     from sqlalchemy import select, text
 
     from app.services.known_issues import suggest_known_issues
@@ -139,6 +180,7 @@ def measure(url: str, repeat: int) -> dict[str, dict[str, float]]:
     # Requests run outside this set-up context: each gets its own, as in a server.
     with app.app_context():
         engine = db.engine
+        check_statistics(engine)
         unit_id = db.session.scalar(select(Unit.id).order_by(Unit.id))
         statuses = ", ".join(f"'{s}'" for s in sorted(OPEN_STATUSES))
         open_count = db.session.scalar(text(
@@ -179,18 +221,20 @@ def measure(url: str, repeat: int) -> dict[str, dict[str, float]]:
         "similar": service(similar_reports, report_id),
         "suggestion": service(suggest_known_issues, fresh),
     }
-    results = {}
+    results, plan = {}, []
     for name, action in scenarios.items():
         statements = recorder.capture(action)
+        if name == "queue":
+            plan = queue_plan(engine, statements)
         times = timings_ms(action, repeat)
         bare = timings_ms(replay(engine, statements), repeat)
         results[name] = {"median": statistics.median(times), "p95": percentile(times, 0.95),
                          "bare": statistics.median(bare), "statements": len(statements)}
         log(f"  {name}: {results[name]['median']:.1f} ms")
-    return results
+    return results, plan
 
 
-def report(label: str, results: dict[str, dict[str, float]]) -> None:
+def report(label: str, results: dict[str, dict[str, float]], plan: list[str]) -> None:
     print(f"\n{label}")
     print(f"{'page':<12}{'median ms':>10}{'p95 ms':>9}{'bare SQL ms':>13}{'ratio':>7}"
           f"{'SELECTs':>9}{'goal ms':>9}")
@@ -200,6 +244,9 @@ def report(label: str, results: dict[str, dict[str, float]]) -> None:
         verdict = f"{goal} {'ok' if figures['median'] < goal else 'MISSED'}" if goal else ""
         print(f"{name:<12}{figures['median']:>10.1f}{figures['p95']:>9.1f}"
               f"{figures['bare']:>13.1f}{ratio:>7.1f}{figures['statements']:>9}{verdict:>10}")
+    print("queue plan:")
+    for step in plan:
+        print(f"  {step}")
 
 
 def main() -> None:
@@ -216,9 +263,9 @@ def main() -> None:
         for url in urls:
             if not args.keep:
                 prepare(url, args.reports)
-            results = measure(url, args.repeat)
+            results, plan = measure(url, args.repeat)
             report(f"{url.split(':')[0]}, {args.reports:,} reports, load {os.getloadavg()[0]:.1f}",
-                   results)
+                   results, plan)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,22 @@ def active_classifier() -> tuple[ModelVersion, ml.Classifier]:
     return version, cache[version.id]
 
 
+#: Classified when a server process starts: loading the model is not all the
+#: first classification would otherwise pay for (the stemmers, for one).
+WARM_UP_TEXTS = ["Skrivaren på avdelningen skriver inte ut etiketterna.",
+                 "The printer on the ward does not print the labels."]
+
+
+def load_active_classifier() -> ModelVersion:
+    """Load the active model into this process's cache and classify `WARM_UP_TEXTS` with it.
+
+    Raises ModelError when no version is active or it does not load.
+    """
+    version, classifier = active_classifier()
+    classifier.predict(WARM_UP_TEXTS)
+    return version
+
+
 def classify_reports(report_ids: list[int]) -> int:
     """Classify the given reports with the active model; return how many were classified.
 
