@@ -27,8 +27,7 @@ from gunicorn.http.parser import RequestParser
 from sqlalchemy import select
 
 from models import User, db, utcnow
-from tests.conftest import PASSWORD, persist
-from tests.test_reports import RECEIPT, form_data
+from tests.helpers import PASSWORD, RECEIPT, form_data, persist
 
 ADDRESS = "203.0.113.77"
 AGENT = "Tracer-Browser/9.1 (anonymity-test)"
