@@ -2,11 +2,13 @@
 
 Every instance serves the active model version from the database. Each app
 in a process keeps the loaded model of the version it last used; a new active
-version is picked up on the next classification.
+version is picked up on the next classification. Apps of one process (the tests
+make one per test) share the model of an artifact they have both loaded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -32,6 +34,21 @@ def _cache() -> dict[int, ml.Classifier]:
     return current_app.extensions.setdefault("vaka_classifier", {})
 
 
+#: The last model loaded in this process, by the SHA-256 of its artifact: keyed on
+#: the content, not the version id, which another database may give another model.
+_loaded: dict[str, ml.Classifier] = {}
+
+
+def _load(artifact: bytes) -> ml.Classifier:
+    digest = hashlib.sha256(artifact).hexdigest()
+    classifier = _loaded.get(digest)
+    if classifier is None:
+        classifier = ml.Classifier.from_bytes(artifact)
+        _loaded.clear()
+        _loaded[digest] = classifier
+    return classifier
+
+
 class NoActiveModel(ModelError):
     pass
 
@@ -47,7 +64,7 @@ def active_classifier() -> tuple[ModelVersion, ml.Classifier]:
         raise NoActiveModel("no model version is active")
     cache = _cache()
     if version.id not in cache:
-        classifier = ml.Classifier.from_bytes(version.artifact)
+        classifier = _load(version.artifact)
         cache.clear()
         cache[version.id] = classifier
     return version, cache[version.id]
