@@ -72,6 +72,9 @@ class Config:
     #: `generate_password_hash`. Stored hashes name their method, so changing it
     #: affects new hashes only.
     PASSWORD_HASH_METHOD = "scrypt"
+    #: A directory of labeled *.jsonl files the model trains on instead of the bundled
+    #: corpus (ml/data/corpus); the human labels are added either way.
+    TRAINING_CORPUS_DIR = os.environ.get("TRAINING_CORPUS_DIR") or None
 
 
 class TestingConfig(Config):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import current_app
@@ -20,7 +21,7 @@ import ml
 from app.services import NotFound
 from app.services.audit import record
 from app.services.workflow import apply_suggested_risk
-from ml.corpus import load_corpus
+from ml.corpus import corpus_files, load_corpus
 from ml.errors import ModelError
 from models import ModelVersion, Report, User, db, transaction
 
@@ -132,11 +133,13 @@ class TrainingData:
 
 
 def training_data() -> TrainingData:
-    """The bundled corpus plus the human-labeled reports that are not held back.
+    """The corpus (TRAINING_CORPUS_DIR, by default the bundled one) plus the
+    human-labeled reports that are not held back.
 
     Reports whose text the retention rule removed have nothing left to learn from.
     """
-    corpus = load_corpus()
+    directory = current_app.config["TRAINING_CORPUS_DIR"]
+    corpus = load_corpus(corpus_files(Path(directory)) if directory else None)
     reviewed = db.session.scalars(select(Report).where(Report.labels_reviewed,
                                                        Report.text_removed_on.is_(None))
                                   .order_by(Report.id)).all()
