@@ -33,11 +33,12 @@ run: $(VENV)/installed translations instance/secret_key
 	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # The whole suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set.
+# Each run ends with its 20 slowest tests.
 test: $(VENV)/installed translations
-	env -u TEST_DATABASE_URL $(PYTHON) -m pytest
+	env -u TEST_DATABASE_URL $(PYTHON) -m pytest --durations=20
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "Running the suite again on PostgreSQL"; \
-		$(PYTHON) -m pytest; \
+		$(PYTHON) -m pytest --durations=20; \
 	fi
 
 lint: $(VENV)/installed
