@@ -136,7 +136,8 @@ def every_log(caplog):
 def staff(app) -> User:
     """A member of staff with an id and an e-mail address that cannot turn up by chance."""
     user = User(id=USER_ID, email=EMAIL, role="staff")
-    user.set_password(PASSWORD)
+    with app.app_context():  # the hash method is the app's
+        user.set_password(PASSWORD)
     return persist(app, user)
 
 
