@@ -33,13 +33,22 @@ run: $(VENV)/installed translations instance/secret_key
 	@echo "Serving on http://127.0.0.1:$(PORT)"
 	WARM_UP_MODEL=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-# The whole suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set.
+PYTEST  := $(PYTHON) -m pytest --durations=20
+
+# The whole suite on SQLite; with TEST_DATABASE_URL set, on PostgreSQL too, the two runs
+# side by side (a core each; own Redis database each), each printed when both are done.
+# Each run ends with its 20 slowest tests.
 test: $(VENV)/installed translations
-	env -u TEST_DATABASE_URL $(PYTHON) -m pytest
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "Running the suite again on PostgreSQL"; \
-		$(PYTHON) -m pytest; \
-	fi
+	@if [ -z "$$TEST_DATABASE_URL" ]; then exec $(PYTEST); fi; \
+	logs=$$(mktemp -d); \
+	echo "Running the suite on SQLite and on PostgreSQL side by side..."; \
+	env -u TEST_DATABASE_URL $(PYTEST) -p no:cacheprovider >$$logs/sqlite 2>&1 & sqlite=$$!; \
+	TEST_REDIS_URL=redis://127.0.0.1:6379/14 $(PYTEST) -p no:cacheprovider \
+		>$$logs/postgresql 2>&1; postgresql=$$?; \
+	wait $$sqlite; sqlite=$$?; \
+	echo "=== The suite on SQLite"; cat $$logs/sqlite; \
+	echo "=== The suite on PostgreSQL"; cat $$logs/postgresql; \
+	rm -r $$logs; [ $$sqlite -eq 0 ] && [ $$postgresql -eq 0 ]
 
 lint: $(VENV)/installed
 	$(VENV)/bin/ruff check .

@@ -88,6 +88,13 @@ class Config:
     PSEUDONYM_KEY = os.environ.get("PSEUDONYM_KEY")
     #: Aggregate counts below this are suppressed so no small group can be singled out.
     AGGREGATE_MIN_CELL = int(os.environ.get("AGGREGATE_MIN_CELL", "5"))
+    #: How passwords and receipt codes are hashed: a method of werkzeug's
+    #: `generate_password_hash`. Stored hashes name their method, so changing it
+    #: affects new hashes only.
+    PASSWORD_HASH_METHOD = "scrypt"
+    #: A directory of labeled *.jsonl files the model trains on instead of the bundled
+    #: corpus (ml/data/corpus); the human labels are added either way.
+    TRAINING_CORPUS_DIR = os.environ.get("TRAINING_CORPUS_DIR") or None
 
 
 class TestingConfig(Config):
@@ -98,5 +105,8 @@ class TestingConfig(Config):
     QUEUE_PAGE_SIZE = 5
     RATELIMIT_ENABLED = False  # tests of throttling turn it on
     RATELIMIT_STORAGE_URI = "memory://"
+    #: Cheap hashes: scrypt costs about 0.1 s per test user and anonymous report.
+    #: tests/test_password_hashing.py checks the production method.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     # Assertions read English; tests of Swedish send Accept-Language.
     BABEL_DEFAULT_LOCALE = "en"

@@ -3,7 +3,8 @@
     .venv/bin/python bench/pii_speed.py [--runs N] [--json]
 
 Prints the median wall-clock (and CPU) milliseconds of `scrub` on each adversarial
-100 kB input (the pathological inputs and random mixes of tests/test_pii.py), its
+100 kB input (the pathological inputs and random mixes of tests/test_pii.py, which
+check only what `scrub` returns for them: timings belong here, not in tests), its
 throughput on realistic report text (the bundled corpus and the generated
 evaluation reports, one report per call, as the app scrubs them), and recall,
 precision and look-alike survival on the generated evaluation set of

@@ -2,12 +2,18 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import db, utcnow
+
+
+def hash_secret(secret: str) -> str:
+    """A salted hash of a password or receipt secret, by the app's PASSWORD_HASH_METHOD."""
+    return generate_password_hash(secret, current_app.config["PASSWORD_HASH_METHOD"])
 
 
 class Role(StrEnum):
@@ -34,7 +40,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_secret(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -6,18 +6,18 @@ TEST_DATABASE_URL is set (`make test` runs both when it is).
 
 import itertools
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
 import ml
 from app import create_app
-from app.services.classification import store_version
+from app.services.classification import activate_version
 from app.services.reports import ReportDraft, new_report
 from config import TestingConfig
-from models import Report, Unit, User, db, utcnow
+from models import ModelVersion, Unit, User, db, utcnow
+from tests.helpers import PASSWORD, persist
 
-PASSWORD = "correct horse battery staple"
 _emails = itertools.count(1)
 
 
@@ -64,16 +64,6 @@ def ctx(app):
         yield
 
 
-def persist(app, instance):
-    """Commit a new model instance and return it detached, loaded, for use outside the app."""
-    with app.app_context():
-        db.session.add(instance)
-        db.session.commit()
-        db.session.refresh(instance)
-        db.session.expunge(instance)
-        return instance
-
-
 @pytest.fixture
 def make_unit(app):
     def make(name: str = "Avdelning 12") -> Unit:
@@ -87,7 +77,8 @@ def make_user(app):
     def make(role: str = "staff", email: str | None = None, password: str = PASSWORD,
              active: bool = True) -> User:
         user = User(email=email or f"user{next(_emails)}@example.org", role=role, active=active)
-        user.set_password(password)
+        with app.app_context():  # the hash method is the app's
+            user.set_password(password)
         return persist(app, user)
 
     return make
@@ -120,11 +111,24 @@ def make_report(app, make_unit):
     return make
 
 
+@pytest.fixture(scope="session")
+def classifier_artifact(classifier) -> bytes:
+    """The session's classifier serialised, once: a version's artifact is these bytes."""
+    return classifier.to_bytes()
+
+
 @pytest.fixture
-def active_model(app, classifier):
-    """Store the session's classifier as the active model version; returns its id."""
+def active_model(app, classifier, classifier_artifact):
+    """Store the session's classifier as the active model version; returns its id.
+
+    The same as `store_version(classifier)`, without serialising it again.
+    """
+    version = persist(app, ModelVersion(
+        algorithm=classifier.algorithm, params=classifier.params,
+        training_summary=classifier.training_summary, metrics=classifier.metrics,
+        artifact=classifier_artifact, active=False))
     with app.app_context():
-        return store_version(classifier).id
+        return activate_version(version.id).id
 
 
 @pytest.fixture
@@ -143,14 +147,3 @@ def coordinator(make_user, login):
     user = make_user("coordinator", email="samordnare@example.org")
     login(user)
     return user
-
-
-def days_ago(days: int) -> datetime:
-    return utcnow() - timedelta(days=days)
-
-
-def fetch_report(app, report_id: int) -> Report:
-    with app.app_context():
-        report = db.session.get(Report, report_id)
-        db.session.expunge(report)
-        return report

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.helpers import fetch_report
+
 PAGES = {
     "/": {"visitor", "staff", "coordinator", "researcher", "admin"},
     "/status": {"visitor", "staff", "coordinator", "researcher", "admin"},
@@ -36,8 +38,6 @@ def test_only_coordinators_can_change_a_report(app, client, make_user, make_repo
     response = client.post(f"/triage/reports/{report_id}",
                            data={"categories": ["safety"], "status": "closed"})
     assert response.status_code == 403
-    from tests.conftest import fetch_report
-
     assert fetch_report(app, report_id).status == "new"
 
 

@@ -8,8 +8,7 @@ from app.services.audit import ACTIONS
 from app.services.units import unit_choices
 from app.services.users import UserError, account_for_login, find_user
 from models import AuditEvent, Unit, User, db
-from tests.conftest import PASSWORD
-from tests.test_reports import form_data
+from tests.helpers import PASSWORD, form_data
 
 NEW_PASSWORD = "blue kettle under the pier"
 

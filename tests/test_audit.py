@@ -11,20 +11,7 @@ from app.auth.access import UNKNOWN_ACCOUNT
 from app.services.audit import record
 from app.services.classification import store_version
 from models import AuditEvent, AuditLogIsAppendOnly, db, transaction
-from tests.conftest import PASSWORD
-from tests.test_reports import form_data
-
-
-def events(app, action: str | None = None) -> list[AuditEvent]:
-    """Every recorded event (of one action), oldest first, detached."""
-    with app.app_context():
-        query = select(AuditEvent).order_by(AuditEvent.id)
-        if action:
-            query = query.where(AuditEvent.action == action)
-        found = db.session.scalars(query).all()
-        for event in found:
-            db.session.expunge(event)
-        return list(found)
+from tests.helpers import PASSWORD, events, form_data
 
 
 def add_event(app, **fields) -> int:

@@ -1,14 +1,32 @@
 """Administration from the shell: users, the classifier and demo data."""
 
+import pytest
 from sqlalchemy import func, select
 
 import ml
+from ml.corpus import corpus_files
 from models import ModelVersion, Report, ReportTerm, User, db
 
 
 def count(app, model) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def small_corpus(app, tmp_path) -> int:
+    """Train on every sixth example of the bundled corpus (TRAINING_CORPUS_DIR): the
+    same code in a fraction of the time. Returns how many examples it holds.
+
+    test_ml_train_uses_corpus_and_human_labels trains on the whole bundled corpus.
+    """
+    lines = [line for path in corpus_files() for line in path.read_text("utf-8").splitlines()
+             if line.strip()][::6]
+    directory = tmp_path / "corpus"
+    directory.mkdir()
+    (directory / "small.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    app.config["TRAINING_CORPUS_DIR"] = str(directory)
+    return len(lines)
 
 
 def test_create_user_with_password_from_stdin(app, runner):
@@ -61,16 +79,18 @@ def test_ml_train_uses_corpus_and_human_labels(app, runner, make_report, make_us
         assert version.metrics["macro_f1"] > 0.5
 
 
-def test_ml_train_twice_keeps_one_active_version(app, runner, active_model):
+def test_ml_train_twice_keeps_one_active_version(app, runner, active_model, small_corpus):
     assert runner.invoke(args=["ml", "ensure-model"]).output.startswith(
         f"Model version {active_model} is active")
     assert runner.invoke(args=["ml", "train"]).exit_code == 0
     with app.app_context():
-        active = db.session.scalars(select(ModelVersion.id).where(ModelVersion.active)).all()
-        assert len(active) == 1 and active[0] != active_model
+        active = db.session.scalars(select(ModelVersion).where(ModelVersion.active)).all()
+        assert len(active) == 1 and active[0].id != active_model
+        assert active[0].training_summary["corpus"] == small_corpus
 
 
-def test_ensure_model_replaces_an_active_model_that_cannot_load(app, runner, active_model):
+def test_ensure_model_replaces_an_active_model_that_cannot_load(app, runner, active_model,
+                                                                small_corpus):
     with app.app_context():
         db.session.get(ModelVersion, active_model).artifact = b"an older artifact format"
         db.session.commit()
@@ -83,7 +103,7 @@ def test_ensure_model_replaces_an_active_model_that_cannot_load(app, runner, act
         assert ml.Classifier.from_bytes(active.artifact).predict_one("Fel dos").scores
 
 
-def test_reclassify_classifies_what_is_missing(app, runner, make_report):
+def test_reclassify_classifies_what_is_missing(app, runner, make_report, small_corpus):
     ids = [make_report(f"Systemet hängde sig {n} gånger idag") for n in range(3)]
     failed = runner.invoke(args=["ml", "reclassify"])
     assert failed.exit_code != 0 and "no model version is active" in failed.output
@@ -126,7 +146,8 @@ def review_corpus_reports(app, make_report, reviewer, count: int) -> None:
 
 
 def test_a_worse_candidate_is_not_activated_unless_forced(app, runner, make_report, make_user,
-                                                          active_model, monkeypatch):
+                                                          active_model, small_corpus,
+                                                          monkeypatch):
     import random
 
     from app.services import classification

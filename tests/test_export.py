@@ -12,7 +12,7 @@ import pytest
 from app.services.export import ExportOptions, columns, export_file, pseudonym
 from app.services.spreadsheet import neutralise
 from models import AuditEvent, Status, Unit, db
-from tests.conftest import days_ago
+from tests.helpers import days_ago
 
 HEADER = [column.name for column in columns(pseudonymous=False)]
 PSEUDONYMOUS_HEADER = [column.name for column in columns(pseudonymous=True)]

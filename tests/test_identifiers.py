@@ -2,7 +2,7 @@
 
 
 from models import AuditEvent, Report, db
-from tests.test_reports import all_reports, form_data
+from tests.helpers import all_reports, form_data
 
 IDENTIFYING = "Pat 19121212-1212 fick fel dos. Ring mig på 070-123 45 67."
 SCRUBBED = "Pat [PERSONNUMMER] fick fel dos. Ring mig på [TELEFON]."

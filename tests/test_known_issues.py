@@ -20,8 +20,7 @@ from app.services.reports import ReportDraft, submit_report
 from app.services.similarity import index_reports, similar_reports
 from ml.corpus import load_corpus
 from models import KnownIssue, Report, ReportTerm, User, db, utcnow
-from tests.conftest import PASSWORD
-from tests.test_audit import events
+from tests.helpers import PASSWORD, events
 from trends.weeks import week_start
 
 LAB = [

@@ -14,25 +14,12 @@ from app.services import ServiceError
 from app.services.messages import message_reporter
 from app.services.reports import ReportDraft, submit_report
 from models import MESSAGE_MAX, AuditEvent, Message, db, utcnow
-from tests.test_audit import events
-
-
-def stored_messages(app, report_id: int) -> list[Message]:
-    with app.app_context():
-        found = db.session.scalars(select(Message).where(Message.report_id == report_id)
-                                   .order_by(Message.id)).all()
-        db.session.expunge_all()
-        return list(found)
+from tests.helpers import BAD_BODIES, events, page_text, send_as_coordinator, stored_messages
 
 
 def audit_count(app) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(AuditEvent))
-
-
-def page_text(response) -> str:
-    """The visible text of a page, without tags."""
-    return re.sub(r"<[^>]+>", "", response.get_data(as_text=True))
 
 
 @pytest.fixture
@@ -51,16 +38,6 @@ def anonymous_report(app, make_unit) -> tuple[int, str]:
 @pytest.fixture
 def coordinator(make_user):
     return make_user("coordinator", email="samordnare@example.org")
-
-
-def send_as_coordinator(app, report_id: int, coordinator, body: str) -> None:
-    with app.app_context():
-        message_reporter(report_id, coordinator, body)
-
-
-#: Answers the forms refuse, and what they say.
-BAD_BODIES = [("   ", "Write something before sending."),
-              ("x" * (MESSAGE_MAX + 1), f"Field cannot be longer than {MESSAGE_MAX} characters.")]
 
 
 def answer(client, receipt: str, body: str, **kwargs):

@@ -4,9 +4,14 @@ import re
 
 import pytest
 
-from tests.conftest import days_ago
-from tests.test_audit import events
-from tests.test_messages import BAD_BODIES, page_text, send_as_coordinator, stored_messages
+from tests.helpers import (
+    BAD_BODIES,
+    days_ago,
+    events,
+    page_text,
+    send_as_coordinator,
+    stored_messages,
+)
 
 
 @pytest.fixture

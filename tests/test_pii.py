@@ -1,5 +1,6 @@
 """ml.pii: personal numbers, coordination numbers, phones and e-mail addresses."""
 
+import io
 import itertools
 import json
 import random
@@ -7,8 +8,8 @@ import re
 import string
 import subprocess
 import sys
-import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -560,12 +561,10 @@ PATHOLOGICAL = [
 
 
 @pytest.mark.parametrize("text, expected", PATHOLOGICAL, ids=lambda value: repr(value)[:16])
-def test_pathological_inputs_are_fast_and_correct(text, expected):
-    began = time.perf_counter()
+def test_pathological_inputs_are_scrubbed_correctly(text, expected):
+    """Their speed is measured by bench/pii_speed.py."""
     scrubbed, findings = scrub(text)
-    elapsed = time.perf_counter() - began
     assert scrubbed == (text if expected is None else expected)
-    assert elapsed < 1.0, f"{elapsed:.3f} s"
     assert len(findings) == sum(scrubbed.count(placeholder(kind)) for kind in KINDS)
 
 
@@ -578,12 +577,10 @@ def random_mix(alphabet: str, length: int = 100_000) -> str:
 
 
 @pytest.mark.parametrize("alphabet", RANDOM_ALPHABETS)
-def test_random_mixes_are_fast_and_consistent(alphabet):
+def test_random_mixes_are_scrubbed_consistently(alphabet):
+    """Their speed is measured by bench/pii_speed.py."""
     text = random_mix(alphabet)
-    began = time.perf_counter()
     scrubbed, findings = scrub(text)
-    elapsed = time.perf_counter() - began
-    assert elapsed < 1.0, f"{elapsed:.3f} s"
     assert findings
     assert all(a.end <= b.start for a, b in itertools.pairwise(findings))
     assert len(scrubbed) == len(text) + sum(len(f.placeholder) - f.end + f.start
@@ -597,8 +594,24 @@ def test_random_mixes_are_fast_and_consistent(alphabet):
 
 
 def run_cli(stdin: str) -> subprocess.CompletedProcess:
+    """`python -m ml deidentify` in a process of its own, as a person runs it."""
     return subprocess.run([sys.executable, "-m", "ml", "deidentify"], input=stdin,
                           capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+
+
+@pytest.fixture
+def run_cli_here(capsys, monkeypatch) -> Callable[[str], subprocess.CompletedProcess]:
+    """The same command run in this process, which saves starting Python and
+    scikit-learn again; the tests above run it in a process of its own."""
+    from ml.__main__ import main
+
+    def run(stdin: str) -> subprocess.CompletedProcess:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        code = main(["deidentify"])
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(["python", "-m", "ml", "deidentify"], code, out, err)
+
+    return run
 
 
 def test_cli_deidentifies_lines_in_order():
@@ -628,9 +641,9 @@ def test_cli_keeps_non_ascii_text():
 
 
 @pytest.mark.parametrize("bad", ["not json", '{"txt": "x"}', '{"text": 5}', "[1, 2]"])
-def test_cli_bad_line_names_its_number(bad):
+def test_cli_bad_line_names_its_number(run_cli_here, bad):
     good = json.dumps({"text": "ring 08-123 45 67"})
-    result = run_cli(f"{good}\n{good}\n{bad}\n{good}\n")
+    result = run_cli_here(f"{good}\n{good}\n{bad}\n{good}\n")
     assert result.returncode == 2
     assert "line 3" in result.stderr
     assert result.stdout.splitlines() == [

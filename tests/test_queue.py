@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEvent, KnownIssue, Report, db, utcnow
-from tests.conftest import days_ago, fetch_report
+from tests.helpers import days_ago, fetch_report
 
 
 def references(page: str) -> list[str]:

@@ -10,33 +10,7 @@ from sqlalchemy import select
 from app.services import NotFound
 from app.services.reports import report_for_receipt
 from models import Label, Report, db
-
-RECEIPT = re.compile(r'class="receipt-code">([^<]+)<')
-
-
-def form_data(unit_id: int, **overrides) -> dict:
-    data = {
-        "kind": "incident",
-        "text": "Provsvaret för Hb syntes inte i journalen och patienten fick fel dos.",
-        "when": "other_day",
-        "occurred_at": "2026-03-14T08:30",
-        "unit_id": str(unit_id),
-        "area": "test_results",
-        "impact": "near_miss",
-        "suggestion": "",
-        "identity": "anonymous",
-        "submission_token": secrets.token_urlsafe(24),
-    }
-    data.update(overrides)
-    return data
-
-
-def all_reports(app) -> list[Report]:
-    with app.app_context():
-        reports = db.session.scalars(select(Report)).all()
-        for report in reports:
-            db.session.expunge(report)
-        return reports
+from tests.helpers import RECEIPT, all_reports, form_data
 
 
 def test_form_renders_with_units_and_a_fresh_token(client, make_unit):

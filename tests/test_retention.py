@@ -9,7 +9,7 @@ from app.services import retention
 from app.services.classification import training_data
 from app.services.retention import retention_days
 from models import AuditEvent, Message, Report, db, utcnow
-from tests.conftest import days_ago, fetch_report
+from tests.helpers import days_ago, fetch_report
 
 OLD_TEXT = "Patienten 19121212-1212 fick fel dos när listan inte uppdaterades."
 RULE = {"RETENTION_DAYS_INCIDENT": "30", "RETENTION_DAYS_FEEDBACK": "0"}

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Label, db
-from tests.conftest import fetch_report
+from tests.helpers import fetch_report
 
 
 def references(page: str) -> list[str]:

@@ -21,9 +21,7 @@ from app.services.workflow import (
     suggest_risk,
 )
 from models import COMMENT_MAX, AuditEvent, Comment, User, db, utcnow
-from tests.conftest import PASSWORD, fetch_report
-from tests.test_audit import events
-from tests.test_reports import form_data
+from tests.helpers import PASSWORD, events, fetch_report, form_data
 
 ARRIVED = datetime(2026, 3, 2, 10, 15)
 

@@ -2,13 +2,16 @@
 
 Every instance serves the active model version from the database. Each app
 in a process keeps the loaded model of the version it last used; a new active
-version is picked up on the next classification.
+version is picked up on the next classification. Apps of one process (the tests
+make one per test) share the model of an artifact they have both loaded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import current_app
@@ -18,7 +21,7 @@ import ml
 from app.services import NotFound
 from app.services.audit import record
 from app.services.workflow import apply_suggested_risk
-from ml.corpus import load_corpus
+from ml.corpus import corpus_files, load_corpus
 from ml.errors import ModelError
 from models import ModelVersion, Report, User, db, transaction
 
@@ -30,6 +33,21 @@ log = logging.getLogger(__name__)
 
 def _cache() -> dict[int, ml.Classifier]:
     return current_app.extensions.setdefault("vaka_classifier", {})
+
+
+#: The last model loaded in this process, by the SHA-256 of its artifact: keyed on
+#: the content, not the version id, which another database may give another model.
+_loaded: dict[str, ml.Classifier] = {}
+
+
+def _load(artifact: bytes) -> ml.Classifier:
+    digest = hashlib.sha256(artifact).hexdigest()
+    classifier = _loaded.get(digest)
+    if classifier is None:
+        classifier = ml.Classifier.from_bytes(artifact)
+        _loaded.clear()
+        _loaded[digest] = classifier
+    return classifier
 
 
 class NoActiveModel(ModelError):
@@ -47,7 +65,7 @@ def active_classifier() -> tuple[ModelVersion, ml.Classifier]:
         raise NoActiveModel("no model version is active")
     cache = _cache()
     if version.id not in cache:
-        classifier = ml.Classifier.from_bytes(version.artifact)
+        classifier = _load(version.artifact)
         cache.clear()
         cache[version.id] = classifier
     return version, cache[version.id]
@@ -131,11 +149,13 @@ class TrainingData:
 
 
 def training_data() -> TrainingData:
-    """The bundled corpus plus the human-labeled reports that are not held back.
+    """The corpus (TRAINING_CORPUS_DIR, by default the bundled one) plus the
+    human-labeled reports that are not held back.
 
     Reports whose text the retention rule removed have nothing left to learn from.
     """
-    corpus = load_corpus()
+    directory = current_app.config["TRAINING_CORPUS_DIR"]
+    corpus = load_corpus(corpus_files(Path(directory)) if directory else None)
     reviewed = db.session.scalars(select(Report).where(Report.labels_reviewed,
                                                        Report.text_removed_on.is_(None))
                                   .order_by(Report.id)).all()

@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 import ml
 from app.services import NotFound
@@ -19,6 +19,7 @@ from app.services.identifiers import deidentified_columns
 from app.services.similarity import index_reports
 from app.services.workflow import apply_suggested_risk
 from models import Report, User, db, transaction, utcnow
+from models.user import hash_secret
 
 #: 20 base32 characters: 100 bits from the HMAC.
 RECEIPT_SECRET_CHARS = 20
@@ -103,7 +104,7 @@ def new_report(draft: ReportDraft, reporter: User | None, submitted: datetime) -
         reporter_id=None if anonymous else reporter.id,
         submission_token=token_digest(draft.submission_token),
         submitted_on=submitted.date(), submitted_at=None if anonymous else submitted,
-        receipt_hash=(generate_password_hash(_receipt_secret(draft.submission_token))
+        receipt_hash=(hash_secret(_receipt_secret(draft.submission_token))
                       if anonymous else None),
     )
 

@@ -7,7 +7,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from models import User
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 REFERENCE = re.compile(r"^V-\d{6}$")
 #: The reference followed by five groups of four base-32 characters.

@@ -33,8 +33,7 @@ from sqlalchemy import select, text
 from app.services.demo import load_demo_data
 from app.services.reports import ReportDraft, submit_report
 from models import Report, Unit, User, db, utcnow
-from tests.conftest import PASSWORD, persist
-from tests.test_reports import RECEIPT, form_data
+from tests.helpers import PASSWORD, RECEIPT, form_data, persist
 
 ADDRESS = "203.0.113.77"
 AGENT = "Tracer-Browser/9.1 (anonymity-test)"
@@ -152,7 +151,8 @@ def every_log(caplog):
 def staff(app) -> User:
     """A member of staff with an id and an e-mail address that cannot turn up by chance."""
     user = User(id=USER_ID, email=EMAIL, role="staff")
-    user.set_password(PASSWORD)
+    with app.app_context():  # the hash method is the app's
+        user.set_password(PASSWORD)
     return persist(app, user)
 
 

@@ -11,9 +11,10 @@ no GET may change data.
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.security.conftest import (
+from tests.helpers import PASSWORD, form_data
+from tests.security.helpers import (
     CSRF_ERROR,
+    EXPECTED,
     ROLES,
     STRONG_PASSWORD,
     app_rules,
@@ -25,8 +26,6 @@ from tests.security.conftest import (
     snapshot,
     url_for_rule,
 )
-from tests.security.test_permissions import EXPECTED
-from tests.test_reports import form_data
 
 POST_RULES = app_rules("POST")
 GET_RULES = app_rules("GET")
@@ -82,10 +81,10 @@ def attack_body(endpoint: str, world) -> dict[str, object]:
 
 
 def allowed_role(rule) -> str:
-    """A role that may send this POST, from the permission table of test_permissions.py."""
+    """A role that may send this POST, from the permission table `EXPECTED`."""
     roles = EXPECTED.get(("POST", rule.rule))
     if roles is None:
-        pytest.fail(f"{rule.rule} is not in EXPECTED in tests/security/test_permissions.py")
+        pytest.fail(f"{rule.rule} is not in EXPECTED in tests/security/helpers.py")
     return next(role for role in ("staff", "coordinator", "admin", "researcher", "anonymous")
                 if role in roles).replace("anonymous", "visitor")
 

@@ -8,7 +8,7 @@ with it there, and must neither show the report's text nor change anything.
 
 import pytest
 
-from tests.security.conftest import (
+from tests.security.helpers import (
     FORGED_CHANGE,
     SECRET_TEXT,
     anonymous_report,

@@ -17,8 +17,8 @@ from sqlalchemy import inspect, select
 from werkzeug.routing import IntegerConverter
 
 from models import Report, db
-from tests.conftest import PASSWORD
-from tests.security.conftest import (
+from tests.helpers import PASSWORD, form_data
+from tests.security.helpers import (
     ROLES,
     app_rules,
     form_targets,
@@ -29,7 +29,6 @@ from tests.security.conftest import (
     table_rows,
     url_for_rule,
 )
-from tests.test_reports import form_data
 
 INJECTIONS = [
     "' OR 1=1 --",

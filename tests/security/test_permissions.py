@@ -1,8 +1,8 @@
-"""Every route called by every role, against an allow/deny table written out here.
+"""Every route called by every role, against the allow/deny table `EXPECTED`.
 
-The table is deliberately not derived from `app.auth.access.PERMISSIONS`: it states
-the policy a second time, so a mistake in either shows up. A route without an entry
-fails `test_every_route_is_in_the_table`.
+The table, in tests/security/helpers.py, is deliberately not derived from
+`app.auth.access.PERMISSIONS`: it states the policy a second time, so a mistake in
+either shows up. A route without an entry fails `test_every_route_is_in_the_table`.
 """
 
 import re
@@ -13,74 +13,8 @@ from werkzeug.security import generate_password_hash
 
 from app.auth.access import can, permission_required, permission_table
 from models import KnownIssue, ModelVersion, User
-from tests.conftest import PASSWORD, persist
-
-ROLES = ("anonymous", "staff", "coordinator", "researcher", "admin")
-EVERYONE = frozenset(ROLES)
-LOGGED_IN = EVERYONE - {"anonymous"}
-STAFF_AND_COORDINATOR = frozenset({"staff", "coordinator"})
-COORDINATOR = frozenset({"coordinator"})
-EXPORTERS = frozenset({"coordinator", "researcher"})
-ADMIN = frozenset({"admin"})
-
-#: (method, rule) -> the roles that may call it. Everyone else is sent to the login
-#: page (anonymous) or refused with 403.
-EXPECTED = {
-    ("GET", "/"): EVERYONE,
-    ("POST", "/"): EVERYONE,
-    ("GET", "/status"): EVERYONE,
-    ("POST", "/status"): EVERYONE,
-    ("POST", "/language/<code>"): EVERYONE,
-    ("GET", "/login"): EVERYONE,
-    ("POST", "/login"): EVERYONE,
-    ("POST", "/logout"): LOGGED_IN,
-    ("GET", "/account/password"): LOGGED_IN,
-    ("POST", "/account/password"): LOGGED_IN,
-    ("GET", "/report/mine"): STAFF_AND_COORDINATOR,
-    ("GET", "/report/mine/<int:report_id>"): STAFF_AND_COORDINATOR,
-    ("POST", "/report/mine/<int:report_id>"): STAFF_AND_COORDINATOR,
-    ("GET", "/triage/"): COORDINATOR,
-    ("POST", "/triage/bulk"): COORDINATOR,
-    ("GET", "/overview"): COORDINATOR,
-    ("GET", "/triage/reports/<int:report_id>"): COORDINATOR,
-    ("POST", "/triage/reports/<int:report_id>"): COORDINATOR,
-    ("POST", "/triage/reports/<int:report_id>/messages"): COORDINATOR,
-    ("POST", "/triage/reports/<int:report_id>/redact"): COORDINATOR,
-    ("POST", "/triage/reports/<int:report_id>/assign"): COORDINATOR,
-    ("POST", "/triage/reports/<int:report_id>/status"): COORDINATOR,
-    ("POST", "/triage/reports/<int:report_id>/risk"): COORDINATOR,
-    ("POST", "/triage/reports/<int:report_id>/handoffs"): COORDINATOR,
-    ("POST", "/triage/reports/<int:report_id>/comments"): COORDINATOR,
-    ("GET", "/known-issues/"): COORDINATOR,
-    ("GET", "/known-issues/new"): COORDINATOR,
-    ("POST", "/known-issues/new"): COORDINATOR,
-    ("GET", "/known-issues/<int:issue_id>"): COORDINATOR,
-    ("POST", "/known-issues/<int:issue_id>/edit"): COORDINATOR,
-    ("POST", "/known-issues/<int:issue_id>/resolution"): COORDINATOR,
-    ("POST", "/known-issues/<int:issue_id>/merge"): COORDINATOR,
-    ("POST", "/known-issues/<int:issue_id>/split"): COORDINATOR,
-    ("POST", "/known-issues/<int:issue_id>/detach"): COORDINATOR,
-    ("POST", "/known-issues/attach"): COORDINATOR,
-    ("GET", "/export/"): EXPORTERS,
-    ("GET", "/export/reports"): EXPORTERS,
-    ("GET", "/export/codebook.csv"): EXPORTERS,
-    ("GET", "/export/aggregates.csv"): EXPORTERS,
-    ("GET", "/admin/models"): frozenset({"coordinator", "admin"}),
-    ("POST", "/admin/models/<int:version_id>/activate"): ADMIN,
-    ("GET", "/admin/audit"): ADMIN,
-    ("GET", "/admin/users"): ADMIN,
-    ("GET", "/admin/users/new"): ADMIN,
-    ("POST", "/admin/users/new"): ADMIN,
-    ("GET", "/admin/users/<int:user_id>"): ADMIN,
-    ("POST", "/admin/users/<int:user_id>/role"): ADMIN,
-    ("POST", "/admin/users/<int:user_id>/<any(enable, disable):change>"): ADMIN,
-    ("POST", "/admin/users/<int:user_id>/password"): ADMIN,
-    ("GET", "/admin/units"): ADMIN,
-    ("POST", "/admin/units"): ADMIN,
-    ("GET", "/admin/units/<int:unit_id>"): ADMIN,
-    ("POST", "/admin/units/<int:unit_id>"): ADMIN,
-    ("POST", "/admin/units/<int:unit_id>/<any(deactivate, reactivate):change>"): ADMIN,
-}
+from tests.helpers import PASSWORD, persist
+from tests.security.helpers import CALLERS, EXPECTED
 
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
@@ -138,7 +72,7 @@ def denied(response, role: str) -> bool:
     return response.status_code == 403
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", CALLERS)
 @pytest.mark.parametrize(("method", "rule"), sorted(EXPECTED))
 def test_route_allows_exactly_the_expected_roles(client, make_user, login, path_for, role,
                                                 method, rule):

@@ -11,8 +11,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.security.conftest import parse_forms
+from tests.helpers import PASSWORD
+from tests.security.helpers import parse_forms
 
 HOSTILE = [
     "//evil.example", "///evil.example", "////evil.example", "https://evil.example",

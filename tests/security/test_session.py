@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 
 from models import User, db
-from tests.conftest import PASSWORD
-from tests.security.conftest import (
+from tests.helpers import PASSWORD
+from tests.security.helpers import (
     FORGED_CHANGE,
     STRONG_PASSWORD,
     app_rules,

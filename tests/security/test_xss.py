@@ -22,7 +22,8 @@ from werkzeug.test import TestResponse
 
 from app.services.users import find_user
 from models import MESSAGE_MAX, Report, Unit, db
-from tests.security.conftest import (
+from tests.helpers import RECEIPT, form_data
+from tests.security.helpers import (
     ROLES,
     STRONG_PASSWORD,
     World,
@@ -31,7 +32,6 @@ from tests.security.conftest import (
     send,
     send_every_form,
 )
-from tests.test_reports import RECEIPT, form_data
 
 PAYLOADS = {
     "script": "<script>alert(1)</script>",
