@@ -44,7 +44,7 @@ class Config:
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'vaka.sqlite'}")
     )
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
-    #: Seconds a SQLite writer waits for another writer before giving up.
+    #: Milliseconds a SQLite writer waits for another writer before giving up.
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "15000"))
     #: Load the active model when the app is created, for servers other than gunicorn
     #: (gunicorn.conf.py loads it in every worker); `make run` sets it for `flask run`.

@@ -36,26 +36,19 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
         export,
         guards,
         i18n,
+        known_issues,
+        overview,
         reports,
         security,
         throttle,
         triage,
     )
     from app.cli import register_cli
-    from app.known_issues import bp as known_issues_bp
-    from app.overview import bp as overview_bp
 
-    i18n.init_app(app)
-    anonymity.init_app(app)
-    auth.init_app(app)
-    guards.init_app(app)
-    errors.init_app(app)
-    security.init_app(app)
-    throttle.init_app(app)
-    for blueprint in (reports.bp, triage.bp, export.bp, auth.bp, admin.bp):
-        app.register_blueprint(blueprint)
-    app.register_blueprint(known_issues_bp)
-    app.register_blueprint(overview_bp)
+    for extension in (i18n, anonymity, auth, guards, errors, security, throttle):
+        extension.init_app(app)
+    for feature in (reports, triage, export, auth, admin, known_issues, overview):
+        app.register_blueprint(feature.bp)
     register_cli(app)
     app.context_processor(_display_names)
     if app.config["WARM_UP_MODEL"]:
