@@ -85,6 +85,7 @@ def report_rows(count: int, units: list[int], coordinators: list[int], issues: l
                 "language": example.lang if example.lang in ("sv", "en") else "sv",
                 "reporter_id": None, "receipt_hash": "x", "submission_token": f"bench-{made}",
                 "status": status, "submitted_on": day, "submitted_at": None,
+                "submitted_hour": arrival.replace(minute=0, second=0, microsecond=0),
                 "triaged_at": triaged,
                 "finished_at": None if status in OPEN_STATUSES else triaged + timedelta(days=2),
                 "assignee_id": rng.choice(coordinators) if triaged else None,

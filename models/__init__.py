@@ -1,9 +1,19 @@
 """SQLAlchemy models. Imports neither `app` nor `ml`."""
 
+from models.alert import OPEN_ALERT_STATES, Alert, AlertKind, AlertState
 from models.audit import AuditEvent, AuditLogIsAppendOnly
 from models.base import db, transaction, utcnow
 from models.comment import COMMENT_MAX, Comment
-from models.known_issue import KnownIssue, KnownIssueStatus
+from models.emerging_issue import (
+    ACTIVE_STATUSES,
+    UNDECIDED_STATUSES,
+    EmergingIssue,
+    EmergingIssueReport,
+    EmergingIssueTerm,
+    EmergingStatus,
+    GroupingExclusion,
+)
+from models.known_issue import UPDATE_MAX, KnownIssue, KnownIssueStatus, KnownIssueUpdate
 from models.message import MESSAGE_MAX, Author, Message
 from models.model_version import ModelVersion
 from models.report import (
@@ -24,9 +34,12 @@ from models.unit import Unit
 from models.user import Role, User
 
 __all__ = [
-    "CATEGORIES", "COMMENT_MAX", "MESSAGE_MAX", "OPEN_STATUSES", "RISK_LEVELS", "Area",
-    "AuditEvent", "AuditLogIsAppendOnly", "Author", "Comment", "Impact", "Kind", "KnownIssue",
-    "KnownIssueStatus", "Label", "LabelSource", "Message", "ModelVersion", "Report",
-    "ReportTerm", "Role", "Status", "Unit", "User", "db", "is_search_object",
-    "search_condition", "transaction", "utcnow",
+    "ACTIVE_STATUSES", "CATEGORIES", "COMMENT_MAX", "MESSAGE_MAX", "OPEN_ALERT_STATES",
+    "OPEN_STATUSES", "RISK_LEVELS", "UNDECIDED_STATUSES", "UPDATE_MAX", "Alert", "AlertKind",
+    "AlertState", "Area", "AuditEvent", "AuditLogIsAppendOnly", "Author", "Comment",
+    "EmergingIssue", "EmergingIssueReport", "EmergingIssueTerm", "EmergingStatus",
+    "GroupingExclusion", "Impact", "Kind",
+    "KnownIssue", "KnownIssueStatus", "KnownIssueUpdate", "Label", "LabelSource", "Message",
+    "ModelVersion", "Report", "ReportTerm", "Role", "Status", "Unit", "User", "db",
+    "is_search_object", "search_condition", "transaction", "utcnow",
 ]

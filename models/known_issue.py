@@ -43,6 +43,9 @@ class KnownIssue(db.Model):
 
     created_by: Mapped[User] = relationship()
     reports: Mapped[list["Report"]] = relationship(back_populates="known_issue")
+    updates: Mapped[list["KnownIssueUpdate"]] = relationship(
+        back_populates="known_issue", order_by="KnownIssueUpdate.id",
+        cascade="all, delete-orphan")
 
     @property
     def is_open(self) -> bool:
@@ -61,3 +64,27 @@ class KnownIssue(db.Model):
 
     def __repr__(self) -> str:
         return f"<KnownIssue {self.id} {self.title!r}>"
+
+
+#: The longest update on a known issue, in characters (the forms enforce it).
+UPDATE_MAX = 4_000
+
+
+class KnownIssueUpdate(db.Model):
+    """News on a known issue for its reporters: a workaround, an expected fix date.
+
+    Every reporter of a report in the issue sees it: named ones on "my reports",
+    anonymous ones on their receipt page. Only the date is shown to reporters.
+    """
+
+    __tablename__ = "known_issue_update"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    known_issue_id: Mapped[int] = mapped_column(
+        ForeignKey("known_issue.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+
+    known_issue: Mapped[KnownIssue] = relationship(back_populates="updates")
+    author: Mapped[User] = relationship()

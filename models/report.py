@@ -70,8 +70,8 @@ def _values(enum: type[StrEnum]) -> str:
 class Report(db.Model):
     """An incident or a piece of feedback from a member of staff.
 
-    An anonymous report has no reporter and no submission time, only the date,
-    and keeps when it happened to the hour (see `occurrence_for`).
+    An anonymous report has no reporter and no submission time, only the date and
+    the hour, and keeps when it happened to the hour (see `occurrence_for`).
     The current categories are kept on the row (for fast filtering) and follow
     the label history: a human decision wins over the model's.
     """
@@ -98,6 +98,7 @@ class Report(db.Model):
               "is_training", "is_functionality"),
         Index("ix_report_finished_at", "finished_at"),
         Index("ix_report_triaged", "triaged_at", "submitted_at", "submitted_on"),
+        Index("ix_report_submitted_hour", "submitted_hour"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,6 +124,9 @@ class Report(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=Status.NEW, index=True)
     submitted_on: Mapped[date]
     submitted_at: Mapped[datetime | None]
+    #: The hour the report came in, for every report (an anonymous one keeps no finer
+    #: time): how emerging issues and their alerts count reports within hours.
+    submitted_hour: Mapped[datetime | None]
 
     #: When the report first left "new", and when it last reached a finished status.
     triaged_at: Mapped[datetime | None]
@@ -200,6 +204,10 @@ class Report(db.Model):
     def arrived_at(self) -> datetime:
         """When the report came in; an anonymous one keeps only its date: midnight of it."""
         return self.submitted_at or datetime.combine(self.submitted_on, time.min)
+
+    @staticmethod
+    def hour_of(moment: datetime) -> datetime:
+        return moment.replace(minute=0, second=0, microsecond=0)
 
     def is_overdue(self, now: datetime | None = None) -> bool:
         """Past its due time and still open (a finished report is never overdue)."""

@@ -92,8 +92,8 @@ def _find_by_digest(digest: str) -> Report | None:
 
 
 def new_report(draft: ReportDraft, reporter: User | None, submitted: datetime) -> Report:
-    """A Report built from a draft; anonymous ones keep only the submission date, the
-    hour it happened and a receipt hash."""
+    """A Report built from a draft; anonymous ones keep only the submission date and
+    hour, the hour it happened and a receipt hash."""
     anonymous = reporter is None
     return Report(
         kind=draft.kind, text=draft.text,
@@ -104,6 +104,7 @@ def new_report(draft: ReportDraft, reporter: User | None, submitted: datetime) -
         reporter_id=None if anonymous else reporter.id,
         submission_token=token_digest(draft.submission_token),
         submitted_on=submitted.date(), submitted_at=None if anonymous else submitted,
+        submitted_hour=Report.hour_of(submitted),
         receipt_hash=(hash_secret(_receipt_secret(draft.submission_token))
                       if anonymous else None),
     )

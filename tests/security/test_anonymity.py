@@ -32,7 +32,7 @@ from sqlalchemy import select, text
 
 from app.services.demo import load_demo_data
 from app.services.reports import ReportDraft, submit_report
-from models import Report, Unit, User, db, utcnow
+from models import Report, User, db, utcnow
 from tests.helpers import PASSWORD, RECEIPT, form_data, persist
 
 ADDRESS = "203.0.113.77"
@@ -246,27 +246,40 @@ def test_the_migration_cuts_existing_anonymous_occurrences_to_the_hour(app, runn
         db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.session.commit()
     assert runner.invoke(args=["db", "upgrade", "0011"]).exit_code == 0
+    # Rows written as revision 0011 had them: the models of today have more columns.
     with app.app_context():
-        unit = Unit(name="Avdelning 3")
-        reporter = User(id=USER_ID, email=EMAIL, role="staff", password_hash="x")
-        db.session.add_all([unit, reporter])
-        db.session.flush()
-        old = {name: Report(kind="incident", text="Listan visades inte.", text_deidentified="x",
-                            occurred_at=MOMENT, unit_id=unit.id, area="other", impact="none",
-                            reporter_id=reporter_id, receipt_hash="h" if reporter_id is None
-                            else None, submission_token=f"token-{name}",
-                            submitted_on=MOMENT.date(),
-                            submitted_at=None if reporter_id is None else MOMENT)
+        db.session.execute(
+            text("INSERT INTO unit (id, name, active) VALUES (1, 'Avdelning 3', :yes)"),
+            {"yes": True})
+        db.session.execute(text(
+            "INSERT INTO \"user\" (id, email, password_hash, role, active, session_token,"
+            " created_at) VALUES (:id, :email, 'x', 'staff', :yes, 't', :now)"),
+            {"id": USER_ID, "email": EMAIL, "yes": True, "now": MOMENT})
+        ids = {name: _insert_0011_report(name, reporter_id)
                for name, reporter_id in (("anonymous", None), ("named", USER_ID))}
-        db.session.add_all(old.values())
         db.session.commit()
-        ids = {name: report.id for name, report in old.items()}
     upgrade = runner.invoke(args=["db", "upgrade"])
     assert upgrade.exit_code == 0, upgrade.output
     with app.app_context():
         occurred = dict(db.session.execute(select(Report.id, Report.occurred_at)).all())
     assert occurred == {ids["anonymous"]: datetime(2026, 3, 1, 8), ids["named"]: MOMENT}
     assert runner.invoke(args=["db", "downgrade", "base"]).exit_code == 0
+
+
+def _insert_0011_report(name: str, reporter_id: int | None) -> int:
+    """A report as revision 0011 stored it, by plain SQL; returns its id."""
+    return db.session.execute(text(
+        "INSERT INTO report (kind, text, text_deidentified, identifiers_found, occurred_at,"
+        " unit_id, area, impact, reporter_id, receipt_hash, submission_token, status,"
+        " submitted_on, submitted_at, labels_reviewed, needs_review, risk_confirmed, priority,"
+        " lex_maria, medical_products_agency, data_protection_authority)"
+        " VALUES ('incident', 'Listan visades inte.', 'x', 0, :moment, 1, 'other', 'none',"
+        " :reporter, :receipt, :token, 'new', :day, :submitted, :no, :no, :no, 0,"
+        " :no, :no, :no) RETURNING id"),
+        {"moment": MOMENT, "reporter": reporter_id,
+         "receipt": "h" if reporter_id is None else None, "token": f"token-{name}",
+         "day": MOMENT.date(), "submitted": None if reporter_id is None else MOMENT,
+         "no": False}).scalar_one()
 
 
 # gunicorn ----------------------------------------------------------------------------------
