@@ -31,7 +31,7 @@ run: $(VENV)/installed translations instance/secret_key
 	@echo "Demo accounts (role, e-mail, password):"
 	@cat instance/demo-accounts.txt 2>/dev/null || echo "  (none: the database was not empty when demo data would have been loaded)"
 	@echo "Serving on http://127.0.0.1:$(PORT)"
-	WARM_UP_MODEL=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	WARM_UP_MODEL=1 SESSION_COOKIE_SECURE=0 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 PYTEST  := $(PYTHON) -m pytest --durations=20
 

@@ -56,7 +56,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a long report must not expire while it is typed
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    #: The login cookie travels over HTTPS only. `make run` (plain HTTP on 127.0.0.1) and
+    #: the tests turn it off; a production start gets it without asking.
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
     BABEL_DEFAULT_LOCALE = "sv"
     LANGUAGES = ("sv", "en")
@@ -86,9 +88,12 @@ class Config:
     #: The key behind research pseudonyms (each project gets its own key derived
     #: from it); SECRET_KEY when unset. Changing it changes every pseudonym.
     PSEUDONYM_KEY = os.environ.get("PSEUDONYM_KEY")
+    #: The key behind stored receipt hashes (app/services/reports.py); SECRET_KEY when
+    #: unset. Changing it makes every receipt code given out so far stop working.
+    RECEIPT_KEY = os.environ.get("RECEIPT_KEY")
     #: Aggregate counts below this are suppressed so no small group can be singled out.
     AGGREGATE_MIN_CELL = int(os.environ.get("AGGREGATE_MIN_CELL", "5"))
-    #: How passwords and receipt codes are hashed: a method of werkzeug's
+    #: How passwords are hashed: a method of werkzeug's
     #: `generate_password_hash`. Stored hashes name their method, so changing it
     #: affects new hashes only.
     PASSWORD_HASH_METHOD = "scrypt"
@@ -102,10 +107,11 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret"
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     WTF_CSRF_ENABLED = False
+    SESSION_COOKIE_SECURE = False  # the test client and live servers speak plain HTTP
     QUEUE_PAGE_SIZE = 5
     RATELIMIT_ENABLED = False  # tests of throttling turn it on
     RATELIMIT_STORAGE_URI = "memory://"
-    #: Cheap hashes: scrypt costs about 0.1 s per test user and anonymous report.
+    #: Cheap hashes: scrypt costs about 0.1 s per test user.
     #: tests/test_password_hashing.py checks the production method.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     # Assertions read English; tests of Swedish send Accept-Language.

@@ -14,10 +14,13 @@ from app.auth.access import permission_table
 from app.export.cli import export_cli
 from app.services import ServiceError
 from app.services.classification import (
+    NoActiveModel,
     activate_version,
     active_classifier,
     active_version,
     all_versions,
+    count_unclassified,
+    load_active_classifier,
     reclassify_missing,
     train_candidate,
 )
@@ -110,11 +113,23 @@ def activate_command(version_id: int) -> None:
 
 @ml_cli.command("reclassify")
 def reclassify_command() -> None:
-    """Classify every report that has no model prediction yet."""
-    count = reclassify_missing()
-    click.echo(f"Classified {count} report(s).")
-    if active_version() is None:
-        raise click.ClickException("no model version is active; run 'flask ml train' first")
+    """Classify every report that has no model prediction yet.
+
+    Exits non-zero when no model loads or reports are left unclassified, so a
+    scheduled run never reports success for work it did not do.
+    """
+    try:
+        load_active_classifier()
+    except NoActiveModel as error:
+        raise click.ClickException(
+            "no model version is active; run 'flask ml train' first") from error
+    except ModelError as error:
+        raise click.ClickException(f"the active model cannot be loaded ({error}); "
+                                   "nothing was classified") from error
+    click.echo(f"Classified {reclassify_missing()} report(s).")
+    left = count_unclassified()
+    if left:
+        raise click.ClickException(f"{left} report(s) are still unclassified; see the log")
 
 
 def _describe(version: ModelVersion) -> None:

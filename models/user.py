@@ -12,7 +12,7 @@ from models.base import db, utcnow
 
 
 def hash_secret(secret: str) -> str:
-    """A salted hash of a password or receipt secret, by the app's PASSWORD_HASH_METHOD."""
+    """A salted hash of a password, by the app's PASSWORD_HASH_METHOD."""
     return generate_password_hash(secret, current_app.config["PASSWORD_HASH_METHOD"])
 
 

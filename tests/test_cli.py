@@ -114,6 +114,19 @@ def test_reclassify_classifies_what_is_missing(app, runner, make_report, small_c
         assert all(db.session.get(Report, i).is_classified for i in ids)
 
 
+def test_reclassify_fails_loudly_when_the_model_does_not_load(app, runner, make_report):
+    ids = [make_report(f"Systemet hängde sig {n} gånger idag") for n in range(2)]
+    with app.app_context():
+        db.session.add(ModelVersion(algorithm="broken", artifact=b"not a model", active=True))
+        db.session.commit()
+    result = runner.invoke(args=["ml", "reclassify"])
+    assert result.exit_code == 1
+    assert "the active model cannot be loaded" in result.output
+    assert "nothing was classified" in result.output
+    with app.app_context():
+        assert not any(db.session.get(Report, i).is_classified for i in ids)
+
+
 def test_demo_data_fills_an_empty_database_once(app, runner, active_model, tmp_path):
     accounts = tmp_path / "accounts.txt"
     result = runner.invoke(args=["demo-data", "--reports", "25", "--accounts-file",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 
 import ml
 from app.services import NotFound
@@ -114,15 +114,23 @@ def classify_reports(report_ids: list[int]) -> int:
     return len(reports)
 
 
+def _unclassified() -> Select:
+    return select(Report.id).where(Report.model_version_id.is_(None),
+                                   Report.text_removed_on.is_(None))
+
+
+def count_unclassified() -> int:
+    """How many reports with text have no model prediction."""
+    return db.session.scalar(select(func.count()).select_from(_unclassified().subquery()))
+
+
 def reclassify_missing(batch_size: int = 500) -> int:
     """Classify every report that has no model prediction yet."""
     done = 0
     last_id = 0
     while True:
-        ids = db.session.scalars(
-            select(Report.id).where(Report.model_version_id.is_(None), Report.id > last_id,
-                                    Report.text_removed_on.is_(None))
-            .order_by(Report.id).limit(batch_size)).all()
+        ids = db.session.scalars(_unclassified().where(Report.id > last_id)
+                                 .order_by(Report.id).limit(batch_size)).all()
         if not ids:
             return done
         classified = classify_reports(list(ids))

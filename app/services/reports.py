@@ -19,10 +19,11 @@ from app.services.identifiers import deidentified_columns
 from app.services.similarity import index_reports
 from app.services.workflow import apply_suggested_risk
 from models import Report, User, db, transaction, utcnow
-from models.user import hash_secret
 
 #: 20 base32 characters: 100 bits from the HMAC.
 RECEIPT_SECRET_CHARS = 20
+#: How a stored receipt hash begins (older ones are werkzeug password hashes).
+RECEIPT_HASH_METHOD = "hmac-sha256$"
 _RECEIPT = re.compile(r"^V-?(\d{1,12})-([A-Z2-7]{4}(?:-?[A-Z2-7]{4}){4})$")
 
 
@@ -61,6 +62,27 @@ def _receipt_secret(submission_token: str) -> str:
     key = current_app.config["SECRET_KEY"].encode()
     mac = hmac.new(key, b"receipt:" + submission_token.encode(), hashlib.sha256).digest()
     return base64.b32encode(mac).decode()[:RECEIPT_SECRET_CHARS]
+
+
+def _receipt_key() -> bytes:
+    key = current_app.config["RECEIPT_KEY"] or current_app.config["SECRET_KEY"]
+    return hmac.new(key.encode(), b"receipt-hash", hashlib.sha256).digest()
+
+
+def receipt_hash(secret: str) -> str:
+    """What is stored of a receipt's secret: a keyed hash (HMAC-SHA256).
+
+    The secret is 100 random bits, so no slow password hash is needed to stop a
+    guess (2^100 tries); the key means the database alone cannot even check one.
+    """
+    mac = hmac.new(_receipt_key(), secret.encode(), hashlib.sha256).hexdigest()
+    return RECEIPT_HASH_METHOD + mac
+
+
+def _receipt_matches(stored: str, secret: str) -> bool:
+    if stored.startswith(RECEIPT_HASH_METHOD):
+        return hmac.compare_digest(stored, receipt_hash(secret))
+    return check_password_hash(stored, secret)  # receipts made before keyed hashes
 
 
 def _receipt_code(report: Report, submission_token: str) -> str:
@@ -105,7 +127,7 @@ def new_report(draft: ReportDraft, reporter: User | None, submitted: datetime) -
         submission_token=token_digest(draft.submission_token),
         submitted_on=submitted.date(), submitted_at=None if anonymous else submitted,
         submitted_hour=Report.hour_of(submitted),
-        receipt_hash=(hash_secret(_receipt_secret(draft.submission_token))
+        receipt_hash=(receipt_hash(_receipt_secret(draft.submission_token))
                       if anonymous else None),
     )
 
@@ -131,6 +153,6 @@ def report_for_receipt(code: str) -> Report:
     report = db.session.get(Report, int(match.group(1))) if match else None
     secret = match.group(2).replace("-", "") if match else ""
     stored = report.receipt_hash if report is not None and report.is_anonymous else None
-    if not stored or not check_password_hash(stored, secret):
+    if not stored or not _receipt_matches(stored, secret):
         raise NotFound("no report with that receipt code")
     return report

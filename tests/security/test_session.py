@@ -6,6 +6,11 @@ browser first, and after each way a session ends every protected page and
 every form of the URL map is tried with the copy (CSRF token included).
 """
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from flask import Flask
 
@@ -25,6 +30,8 @@ from tests.security.helpers import (
 )
 
 STAFF_ROLES = ("staff", "coordinator", "researcher", "admin")
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -106,6 +113,18 @@ def test_the_login_cookie_is_http_only_and_same_site_and_nothing_remembers_it(ap
     flags = [flag.strip().lower() for flag in session_set_cookie(app, response).split(";")]
     assert "httponly" in flags and "samesite=lax" in flags
     assert not any("remember" in h for h in response.headers.getlist("Set-Cookie"))
+
+
+@pytest.mark.parametrize(("setting", "secure"), [(None, "True"), ("0", "False"), ("1", "True")])
+def test_the_login_cookie_is_secure_unless_turned_off(setting, secure):
+    """Read as a production start reads it: config.py in a fresh interpreter."""
+    env = {key: value for key, value in os.environ.items() if key != "SESSION_COOKIE_SECURE"}
+    if setting is not None:
+        env["SESSION_COOKIE_SECURE"] = setting
+    printed = subprocess.run(
+        [sys.executable, "-c", "from config import Config; print(Config.SESSION_COOKIE_SECURE)"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert printed == secure
 
 
 @pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True,
