@@ -50,7 +50,9 @@ _ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
 def environment(instance: Path) -> dict[str, str]:
     return {**os.environ, "VAKA_INSTANCE_DIR": str(instance),
             "DATABASE_URL": f"sqlite:///{instance / 'vaka.sqlite'}",
-            "SECRET_KEY": (instance / "secret_key").read_text().strip()}
+            "SECRET_KEY": (instance / "secret_key").read_text().strip(),
+            # Plain HTTP on loopback: the login cookie must not be HTTPS-only.
+            "SESSION_COOKIE_SECURE": "0"}
 
 
 def prepare(instance: Path) -> None:
