@@ -266,3 +266,55 @@ def test_bulk_action_does_not_redirect_off_site(client, make_report, coordinator
                                                   "report_ids": [report_id],
                                                   "next": "https://evil.example/"})
     assert response.headers["Location"].endswith("/triage/")
+
+
+# The head of the page: counts, chosen filters as chips, one report a row -----------------
+
+def counts_line(page: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.search(
+        r'<p class="counts".*?</p>', page, re.S).group(0))).strip()
+
+
+def test_the_queue_is_headed_by_open_new_and_overdue_counts(app, client, make_report,
+                                                             coordinator):
+    overdue = make_report("Försenad")
+    make_report("Ny")
+    finished = make_report("Klar")
+    with app.app_context():
+        db.session.get(Report, overdue).set_status("triaged")
+        db.session.get(Report, overdue).due_at = utcnow() - timedelta(hours=1)
+        db.session.get(Report, finished).set_status("resolved")
+        db.session.commit()
+    page = client.get("/triage/").get_data(as_text=True)
+    assert counts_line(page) == "2 open 1 new 1 overdue"
+    assert 'href="/triage/?status=new"' in page and 'href="/triage/?overdue=y"' in page
+
+
+def test_a_count_stops_at_the_cap(client, make_report, coordinator, monkeypatch):
+    monkeypatch.setattr("app.services.triage.COUNT_CAP", 2)
+    for n in range(3):
+        make_report(f"Rapport {n}")
+    assert counts_line(client.get("/triage/").get_data(as_text=True)).startswith(
+        "more than 2 open more than 2 new")
+
+
+def test_chosen_filters_show_as_chips_that_remove_themselves(client, make_report,
+                                                             coordinator):
+    make_report("Skrivaren", area="printing")
+    page = unescape(client.get("/triage/?area=printing&q=skrivaren&order=newest")
+                    .get_data(as_text=True))
+    chips = re.findall(r'<a class="chip" href="([^"]+)"[^>]*>([^<]+)<', page)
+    assert [(text.strip(), href) for href, text in chips] == [
+        ("Search: skrivaren", "/triage/?area=printing&order=newest"),
+        ("Affected area: Printing", "/triage/?q=skrivaren&order=newest")]
+    default = client.get("/triage/").get_data(as_text=True)
+    assert 'class="chip"' not in default and "Open reports, all units" in default
+
+
+def test_each_report_shows_a_line_of_its_text_and_the_bulk_form_follows_the_table(
+        client, make_report, coordinator):
+    make_report("Etiketterna skrivs ut på fel patient.")
+    page = client.get("/triage/").get_data(as_text=True)
+    assert re.search(r'<td colspan="8" class="excerpt">Etiketterna skrivs ut på fel patient.<',
+                     page)
+    assert page.index("</table>") < page.index('id="bulk"')

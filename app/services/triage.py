@@ -12,13 +12,22 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, literal, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
 from app.services import ServiceError
 from app.services.audit import record
 from app.services.report_queries import ReportFilters, filtered_reports, get_report, get_reports
-from models import CATEGORIES, KnownIssue, Report, Status, User, db, transaction
+from models import (
+    CATEGORIES,
+    OPEN_STATUSES,
+    KnownIssue,
+    Report,
+    Status,
+    User,
+    db,
+    transaction,
+)
 
 
 class QueueOrder(StrEnum):
@@ -112,6 +121,44 @@ def queue_page(filters: ReportFilters, order: str = QueueOrder.URGENCY,
     more = len(reports) > per_page
     reports = reports[:per_page]
     return QueuePage(reports, make_cursor(reports[-1], order) if more else None)
+
+
+#: Counts above this are shown as "more than" it: counting every open report of a
+#: go-live backlog would cost more than the page it heads.
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class Count:
+    value: int
+    #: True when there are more than `value` (the count stopped at COUNT_CAP).
+    more: bool
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    open: Count
+    new: Count
+    overdue: Count
+
+
+def _capped_count(filters: ReportFilters) -> Count:
+    """How many reports match `filters`, counting no further than COUNT_CAP."""
+    matching = filtered_reports(filters, Report.id).limit(COUNT_CAP + 1).subquery()
+    found = db.session.scalar(select(func.count()).select_from(matching))
+    return Count(min(found, COUNT_CAP), found > COUNT_CAP)
+
+
+def queue_counts() -> QueueCounts:
+    """The open, new and overdue reports that head the queue (each at most COUNT_CAP).
+
+    The same filters as the queue's own, so each count is what its link shows.
+    """
+    open_statuses = frozenset(OPEN_STATUSES)
+    return QueueCounts(
+        open=_capped_count(ReportFilters(statuses=open_statuses)),
+        new=_capped_count(ReportFilters(statuses=frozenset({Status.NEW}))),
+        overdue=_capped_count(ReportFilters(statuses=open_statuses, overdue=True)))
 
 
 def known_issue_choices() -> list[tuple[int, str]]:

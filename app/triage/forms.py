@@ -94,6 +94,26 @@ class QueueFilterForm(DateRangeForm):
             except ServiceError:
                 raise ValidationError(_l("This page of the queue does not exist.")) from None
 
+    def chosen(self) -> list[tuple[str, str, str]]:
+        """The filters that differ from the defaults: (parameter, label, chosen value)."""
+        chosen = []
+        for field in self:
+            if field.name in ("after", "order") or field.data == field.default:
+                continue
+            if field.type == "SelectField":
+                value = str({choice.value: choice.label for choice in field.choices}
+                            .get(field.data, field.data))
+            elif field.type == "BooleanField":
+                if not field.data:
+                    continue
+                value = _l("yes")
+            elif not field.data:
+                continue
+            else:
+                value = str(field.data)
+            chosen.append((field.name, str(field.label.text), value))
+        return chosen
+
     def to_filters(self) -> ReportFilters:
         status, category = self.status.data, self.category.data
         return ReportFilters(

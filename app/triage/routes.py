@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -15,7 +17,13 @@ from app.services.identifiers import redact_report
 from app.services.known_issues import attach_reports, other_open_issues
 from app.services.messages import message_reporter
 from app.services.report_queries import get_report
-from app.services.triage import known_issue_choices, label_reports, queue_page, review_report
+from app.services.triage import (
+    known_issue_choices,
+    label_reports,
+    queue_counts,
+    queue_page,
+    review_report,
+)
 from app.services.units import unit_choices
 from app.services.workflow import assign, coordinators, set_status
 from app.triage.detail import detail_context
@@ -40,12 +48,29 @@ def queue():
                            known_issue_choices(), formdata=request.args)
     reject_unknown_args(set(form.data))
     if not form.validate():
-        return render_template("triage/queue.html", form=form, page=None), 400
+        return render_template("triage/queue.html", form=form, page=None,
+                               counts=queue_counts(), chips=[]), 400
     page = queue_page(form.to_filters(), form.order.data, form.after.data or None,
                       per_page=current_app.config["QUEUE_PAGE_SIZE"])
     bulk_form = BulkForm(_assignees(), _open_issues(), formdata=None, next=request.full_path)
     return render_template("triage/queue.html", form=form, page=page, bulk_form=bulk_form,
-                           now=utcnow())
+                           now=utcnow(), counts=queue_counts(), chips=_chips(form))
+
+
+@dataclass(frozen=True)
+class FilterChip:
+    """One chosen filter, shown as a chip with a link to the queue without it."""
+
+    label: str
+    value: str
+    remove_url: str
+
+
+def _chips(form: QueueFilterForm) -> list[FilterChip]:
+    args = {name: value for name, value in request.args.items() if name != "after"}
+    return [FilterChip(label, value, url_for("triage.queue", **{
+        name: value for name, value in args.items() if name != parameter}))
+        for parameter, label, value in form.chosen()]
 
 
 @bp.post("/bulk")

@@ -37,6 +37,7 @@ def test_filter_open_correct_attach_and_resolve(page: Page, live_server: str, ap
     reference, receipt = submit_report(page)
 
     log_in(page, live_server, coordinator)
+    page.get_by_text("Filters", exact=True).click()  # folded away until asked for
     filters = page.get_by_role("search")
     filters.get_by_label("Search").fill("kalium")
     filters.get_by_label("Patient impact").select_option(label="Harm")
@@ -44,6 +45,12 @@ def test_filter_open_correct_attach_and_resolve(page: Page, live_server: str, ap
     expect(page).to_have_url(re.compile(r"[?&]q=kalium.*impact=harm"))
     expect(page.get_by_role("link", name=reference, exact=True)).to_be_visible()
     expect(page.get_by_role("link", name=unrelated, exact=True)).to_have_count(0)
+    expect(page.get_by_role("link", name="Remove the filter Search: kalium")).to_be_visible()
+    bulk = page.get_by_role("form", name="Change the ticked reports")
+    expect(bulk).to_be_hidden()
+    page.get_by_label(f"Tick {reference}").check()
+    expect(bulk).to_be_visible()
+    page.get_by_label(f"Tick {reference}").uncheck()
     assert_no_serious_violations(page)
 
     page.get_by_role("link", name=reference, exact=True).click()
