@@ -9,6 +9,7 @@ import secrets
 from datetime import datetime
 
 import pytest
+from sqlalchemy import text
 
 import ml
 from app import create_app
@@ -38,13 +39,49 @@ def app_config() -> dict:
 def app(app_config):
     app = create_app(TestingConfig, **app_config)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        _empty_schema()
     yield app
     with app.app_context():
         db.session.remove()
-        db.drop_all()
+        if db.engine.dialect.name != "postgresql":
+            db.drop_all()  # PostgreSQL keeps its tables for the next test to empty
         db.engine.dispose()
+
+
+def _empty_schema() -> None:
+    """The models' tables, empty, with ids counting from 1 again.
+
+    On PostgreSQL, deleting the previous test's few rows and restarting the id
+    sequences costs about 10 ms where dropping and creating the tables costs
+    0.3 to 0.5 s (TRUNCATE is no cheaper on tables this small). When the tables
+    are not exactly the models' (the first test, or a migration test that left
+    another revision behind), they are made anew.
+    """
+    if db.engine.dialect.name == "postgresql" and _tables_match_the_models():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        sequences = db.session.scalars(text(
+            "SELECT sequence_name FROM information_schema.sequences"
+            " WHERE sequence_schema = current_schema()")).all()
+        for sequence in sequences:
+            db.session.execute(text("SELECT setval(CAST(:name AS regclass), 1, false)"),
+                               {"name": f'"{sequence}"'})
+        db.session.commit()
+        return
+    db.drop_all()
+    db.create_all()
+
+
+def _tables_match_the_models() -> bool:
+    """Whether the database's columns are exactly the models' (one catalogue query)."""
+    expected = {(table.name, column.name) for table in db.metadata.sorted_tables
+                for column in table.columns}
+    found = {(table, column) for table, column in db.session.execute(text(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema()")).tuples()
+        if table in db.metadata.tables}  # alembic_version may be left by a migration test
+    db.session.rollback()
+    return found == expected
 
 
 @pytest.fixture
