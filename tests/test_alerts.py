@@ -267,3 +267,46 @@ def test_alerts_check_prints_one_line_per_open_alert(app, runner, fault):
     assert result.exit_code == 0
     [line] = result.output.splitlines()
     assert "emerging" in line and "2026-05-04 12:00" in line and "kalium provsvar" in line
+
+
+def test_the_alerts_page_lists_alerts_and_people_act_on_them(app, client, coordinator, fault,
+                                                             make_user):
+    make_group(app, fault)
+    known = persist(app, KnownIssue(title="Kalium saknas", created_by_id=coordinator.id))
+    with app.app_context():
+        [alert] = evaluate_alerts(NOON, notify=False)
+        alert_id = alert.id
+    page = client.get("/alerts").get_data(as_text=True)
+    assert "kalium provsvar journal" in page and "A new topic: 3 like reports" in page
+    assert "Raised at 2026-05-04 12:00 (UTC)" in page and FAULT not in page
+    assert client.post(f"/alerts/{alert_id}/seen").status_code == 302
+    assert client.post(f"/alerts/{alert_id}/link", data={"known_issue": "999"}).status_code == 302
+    assert stored(app)[0].state == AlertState.SEEN  # a bad choice changes nothing
+    client.post(f"/alerts/{alert_id}/link", data={"known_issue": str(known.id)})
+    assert (stored(app)[0].state, stored(app)[0].known_issue_id) == (AlertState.LINKED, known.id)
+    client.post(f"/alerts/{alert_id}/dismiss")
+    assert stored(app)[0].state == AlertState.DISMISSED
+    assert client.post("/alerts/9999/seen").status_code == 302
+    assert "that alert does not exist" in client.get("/alerts").get_data(as_text=True)
+
+
+def test_a_coordinator_opts_in_to_alert_e_mails_on_the_alerts_page(app, client, coordinator):
+    client.post("/alerts/notifications", data={"notify_alerts": "y"})
+    with app.app_context():
+        assert db.session.get(type(coordinator), coordinator.id).notify_alerts is True
+    assert '<input checked id="notify_alerts"' in client.get("/alerts").get_data(as_text=True)
+    client.post("/alerts/notifications", data={})
+    with app.app_context():
+        assert db.session.get(type(coordinator), coordinator.id).notify_alerts is False
+    assert '<input id="notify_alerts"' in client.get("/alerts").get_data(as_text=True)
+
+
+def test_the_overview_leads_with_emerging_issues(app, client, coordinator, fault):
+    make_group(app, fault)
+    with app.app_context():
+        [alert] = evaluate_alerts(NOON, notify=False)
+        alert_id = alert.id
+    page = client.get("/overview").get_data(as_text=True)
+    assert page.index("Emerging issues") < page.index("Spike alerts")
+    assert f'href="/alerts#alert-{alert_id}">kalium provsvar journal</a>' in page
+    assert "3 reports · Akuten, Avdelning 12" in page

@@ -48,11 +48,11 @@ def _emerging_words(evidence: dict[str, Any]) -> str:
     units = len(evidence.get("units", []))
     if evidence.get("new_topic"):
         return ngettext(
-            "A new topic: %(num)d like reports in %(hours)d hours from %(units)d unit; "
+            "A new topic: %(reports)d like reports in %(hours)d hours from %(num)d unit; "
             "nothing like them in the 28 days before.",
-            "A new topic: %(num)d like reports in %(hours)d hours from %(units)d units; "
+            "A new topic: %(reports)d like reports in %(hours)d hours from %(num)d units; "
             "nothing like them in the 28 days before.",
-            units, num=observed, hours=hours, units=units)
+            units, reports=observed, hours=hours)
     return _("Far more than usual: %(num)d like reports in %(hours)d hours, %(ratio)s times "
              "what the 28 days before predict (%(expected)s); chance does not explain it.",
              num=observed, hours=hours, ratio=_ratio(evidence.get("ratio")),

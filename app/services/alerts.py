@@ -406,6 +406,15 @@ def open_alerts() -> list[Alert]:
         .order_by(Alert.kind, Alert.raised_at.desc(), Alert.id.desc())))
 
 
+def emerging_alerts() -> list[Alert]:
+    """The emerging alerts that still hold and were not dismissed, newest first (the overview
+    leads with them)."""
+    return list(db.session.scalars(
+        select(Alert).where(Alert.kind == AlertKind.EMERGING, Alert.cleared_at.is_(None),
+                            Alert.state != AlertState.DISMISSED)
+        .order_by(Alert.raised_at.desc(), Alert.id.desc())))
+
+
 def stored_alerts(limit: int = ALERTS_SHOWN) -> list[Alert]:
     """The alerts, uncleared first, newest first (the alerts page)."""
     return list(db.session.scalars(
