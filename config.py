@@ -100,6 +100,17 @@ class Config:
     #: A directory of labeled *.jsonl files the model trains on instead of the bundled
     #: corpus (ml/data/corpus); the human labels are added either way.
     TRAINING_CORPUS_DIR = os.environ.get("TRAINING_CORPUS_DIR") or None
+    #: The address people open Vaka at; links in e-mails start with it.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:5000")
+    #: SMTP for the alert e-mails; without MAIL_SERVER no e-mail is sent.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_STARTTLS = os.environ.get("MAIL_USE_STARTTLS", "0") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_FROM = os.environ.get("MAIL_FROM", "vaka@localhost")
+    #: Seconds to wait for the SMTP server.
+    MAIL_TIMEOUT_S = float(os.environ.get("MAIL_TIMEOUT_S", "10"))
 
 
 class TestingConfig(Config):
@@ -116,3 +127,4 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     # Assertions read English; tests of Swedish send Accept-Language.
     BABEL_DEFAULT_LOCALE = "en"
+    MAIL_SERVER = None  # tests of e-mail start their own SMTP server

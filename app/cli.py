@@ -1,10 +1,12 @@
 """Command-line administration: every ``flask --app app`` command is registered here.
 
-``users``, ``ml``, ``retention``, ``similarity``, ``demo-data`` and ``permissions``
+``users``, ``ml``, ``retention``, ``similarity``, ``alerts``, ``demo-data`` and ``permissions``
 are defined below; ``export`` lives with the research export (app/export/cli.py).
 """
 
+import json
 import sys
+from datetime import UTC, datetime
 
 import click
 from flask import Flask
@@ -13,6 +15,7 @@ from flask.cli import AppGroup, with_appcontext
 from app.auth.access import permission_table
 from app.export.cli import export_cli
 from app.services import ServiceError
+from app.services.alerts import evaluate_alerts, open_alerts
 from app.services.classification import (
     NoActiveModel,
     activate_version,
@@ -29,12 +32,13 @@ from app.services.retention import RetentionOutcome, apply_retention
 from app.services.similarity import count_reports, rebuild_index
 from app.services.users import create_user
 from ml.errors import ModelError
-from models import ModelVersion, Role
+from models import Alert, ModelVersion, Role, utcnow
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 ml_cli = AppGroup("ml", help="Train and apply the report classifier.")
 retention_cli = AppGroup("retention", help="Remove report text older than the retention rule.")
 similarity_cli = AppGroup("similarity", help="Maintain the index of similar reports.")
+alerts_cli = AppGroup("alerts", help="Evaluate and list the alerts.")
 
 
 @users_cli.command("create")
@@ -205,8 +209,48 @@ def permissions_command() -> None:
     click.echo(permission_table())
 
 
+class Moment(click.ParamType):
+    """An ISO 8601 date and time, as naive UTC (one with an offset is converted)."""
+
+    name = "ISO8601"
+
+    def convert(self, value, param, ctx) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 date and time "
+                      "(for example 2026-05-04T12:00 or 2026-05-04T12:00:00+00:00)", param, ctx)
+        return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+@alerts_cli.command("check")
+@click.option("--as-of", "as_of", type=Moment(),
+              help="Evaluate at this moment (UTC unless an offset is given); default now. "
+                   "Reports submitted after it do not count.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per open alert.")
+@click.option("--no-notify", is_flag=True, help="Store new alerts but send no e-mail.")
+def alerts_check_command(as_of: datetime | None, as_json: bool, no_notify: bool) -> None:
+    """Evaluate the alerts as the schedule does, then print every open alert."""
+    evaluate_alerts(as_of or utcnow(), notify=not no_notify)
+    for alert in open_alerts():
+        click.echo(json.dumps(alert_json(alert), ensure_ascii=False) if as_json
+                   else f"{alert.id:>5}  {alert.kind:<8}  {alert.raised_at:%Y-%m-%d %H:%M}  "
+                        f"{alert.title}")
+
+
+def alert_json(alert: Alert) -> dict:
+    """An alert as `alerts check --json` prints it (a stable interface: see README)."""
+    evidence = alert.evidence or {}
+    return {"id": alert.id, "kind": alert.kind, "title": alert.title,
+            "raised_at": alert.raised_at.isoformat(), "units": evidence.get("units", []),
+            "categories": evidence.get("categories", []),
+            "report_ids": evidence.get("report_ids", []), "evidence": evidence}
+
+
 def register_cli(app: Flask) -> None:
     """Add every command group and command of ``flask --app app`` (Flask-Migrate adds ``db``)."""
     for command in (users_cli, ml_cli, retention_cli, similarity_cli, export_cli,
-                    demo_data_command, permissions_command):
+                    demo_data_command, permissions_command, alerts_cli):
         app.cli.add_command(command)

@@ -1,6 +1,6 @@
 """Language choice: the visitor's switch wins, then the browser's Accept-Language."""
 
-from flask import Blueprint, Flask, current_app, redirect, request, session
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, session
 from flask_babel import get_locale
 
 from app.extensions import babel
@@ -10,6 +10,8 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
+    if not has_request_context():  # the command line: the install's language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("language")
     if chosen in languages:

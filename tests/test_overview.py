@@ -148,10 +148,11 @@ def test_a_spike_in_one_unit_raises_an_alert_with_its_evidence(app, client, logi
     assert day.observed == 12 and day.baseline_mean == pytest.approx(7 / 28)
     login(coordinator)
     page = client.get("/overview").get_data(as_text=True)
-    assert "<strong>Unit: Ward X</strong> 12 reports today against 0.2 a day over the 28 days" \
+    assert ">Unit: Ward X</a></strong> 12 reports today against 0.2 a day over the 28 days" \
            " before: 48.0 times as many (p = " in page
-    assert "<strong>Affected area: Login and access</strong>" in page
-    assert "<strong>Unit: Ward Y</strong>" not in page
+    assert ">Affected area: Login and access</a></strong>" in page
+    assert 'href="/triage/?area=login"' in page
+    assert ">Unit: Ward Y</a></strong>" not in page
     assert "more day" not in page
 
 

@@ -59,6 +59,10 @@ ACTION_NAMES = {
     "known_issue.merge": _l("Merged a known issue into another"),
     "known_issue.resolve": _l("Resolved a known issue"),
     "known_issue.reopen": _l("Reopened a known issue"),
+    "alert.seen": _l("Marked an alert seen"),
+    "alert.dismiss": _l("Dismissed an alert"),
+    "alert.link": _l("Linked an alert to a known issue"),
+    "user.notify_alerts": _l("Changed alert e-mails"),
 }
 #: Translated names of the kinds of object an event is about.
 OBJECT_NAMES = {

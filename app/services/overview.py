@@ -22,6 +22,8 @@ from sqlalchemy import (
     DateTime,
     Float,
     Integer,
+    Result,
+    Select,
     String,
     and_,
     case,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     func,
     select,
     type_coerce,
+    union_all,
 )
 
 from app.charts import shade
@@ -129,9 +132,9 @@ def build_overview(now: datetime | None = None) -> Overview:
     today = now.date()
     weeks = last_week_starts(today, WEEKS_SHOWN)
     days = last_days(today, DAYS_SHOWN)
-    per_day = _category_days(weeks[0])
+    per_day = category_days(weeks[0])
     heat_from = today - timedelta(days=HEAT_DAYS - 1)
-    names = dict(db.session.execute(select(Unit.id, Unit.name)).all())
+    names = unit_names()
     median, triaged = _median_hours_to_triage(now - timedelta(days=TRIAGE_DAYS))
     history_from = first_report_day()
     return Overview(
@@ -144,7 +147,7 @@ def build_overview(now: datetime | None = None) -> Overview:
         heat_from=heat_from, heat=_heat_map(heat_from, names),
         median_triage_hours=median, triaged=triaged,
         known_issues=top_known_issues(names, today),
-        tests=spike_alerts(_spike_series(per_day, today, names), today, history_from),
+        tests=spike_tests(today, names, per_day, history_from),
         history_from=history_from,
         days_to_wait=_days_to_wait(history_from, today),
     )
@@ -162,19 +165,35 @@ def _counts(values: Iterable[int | None]) -> dict[str, int]:
     return dict(zip(("total", *COUNTED), (int(n or 0) for n in values), strict=True))
 
 
-def _category_days(start: date) -> defaultdict[date, dict[str, int]]:
+def category_days(start: date, as_of: datetime | None = None
+                  ) -> defaultdict[date, dict[str, int]]:
     """Reports per submission day since `start`: day -> {"total" or category -> count}.
 
     This and the other per-day queries read the index on (submitted_on, unit_id,
-    area, is_safety, is_training, is_functionality) alone.
+    area, is_safety, is_training, is_functionality) alone. With `as_of`, reports
+    submitted after it do not count (see `_per_day_rows`).
     """
     per_day: defaultdict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(
         ("total", *COUNTED), 0))
-    query = (select(Report.submitted_on, *_category_sums())
-             .where(Report.submitted_on >= start).group_by(Report.submitted_on))
-    for day, *counts in db.session.execute(query):
-        per_day[day] = _counts(counts)
+    query = select(_RAW_DAY, *_category_sums()).group_by(Report.submitted_on)
+    for raw_day, *counts in _per_day_rows(query, start, as_of):
+        per_day[_as_date(raw_day)] = _counts(counts)
     return per_day
+
+
+def _per_day_rows(query: Select, start: date, as_of: datetime | None) -> Result:
+    """The rows of a per-day GROUP BY over the days since `start`.
+
+    With `as_of` only the reports submitted up to its hour count: the days
+    before its day whole (from the index alone), and of its day the reports
+    whose `submitted_hour` is not after it.
+    """
+    if as_of is None:
+        return db.session.execute(query.where(Report.submitted_on >= start))
+    day = as_of.date()
+    return db.session.execute(union_all(
+        query.where(Report.submitted_on >= start, Report.submitted_on < day),
+        query.where(Report.submitted_on == day, Report.submitted_hour <= as_of)))
 
 
 def _weekly(per_day: dict[date, dict[str, int]], weeks: list[date], name: str) -> list[int]:
@@ -267,6 +286,11 @@ def top_known_issues(names: dict[int, str], today: date,
             for issue_id, title in top]
 
 
+def unit_names() -> dict[int, str]:
+    """Every unit's name, by id."""
+    return dict(db.session.execute(select(Unit.id, Unit.name)).all())
+
+
 def first_report_day() -> date | None:
     """The submission day of the first report (None if there is none): the history's start.
 
@@ -276,8 +300,24 @@ def first_report_day() -> date | None:
     return db.session.scalar(select(func.min(Report.submitted_on)))
 
 
-def _spike_series(per_day: dict[date, dict[str, int]], today: date,
-                  names: dict[int, str]) -> dict[tuple[str, str], dict[date, int]]:
+def spike_tests(today: date, names: dict[int, str],
+                per_day: dict[date, dict[str, int]] | None = None,
+                history_from: date | None = None, as_of: datetime | None = None) -> list[Alert]:
+    """Every spike test of the categories, units and areas as of `today`, spikes first.
+
+    `per_day` (from `category_days`) and `history_from` (`first_report_day`) are
+    read here unless the caller has them; with `as_of` (on `today`) the reports
+    submitted after it do not count.
+    """
+    if per_day is None:
+        per_day = category_days(today - timedelta(days=WEEKLY.reach), as_of)
+    if history_from is None:
+        history_from = first_report_day()
+    return spike_alerts(_spike_series(per_day, today, names, as_of), today, history_from)
+
+
+def _spike_series(per_day: dict[date, dict[str, int]], today: date, names: dict[int, str],
+                  as_of: datetime | None = None) -> dict[tuple[str, str], dict[date, int]]:
     """Reports per day of every category (quiet ones too), unit and area, over the tests' days.
 
     A unit or area is a series once it has a report in the weekly test's window.
@@ -286,9 +326,8 @@ def _spike_series(per_day: dict[date, dict[str, int]], today: date,
     series: dict[tuple[str, str], dict[date, int]] = {
         ("category", c): {day: counts[c] for day, counts in per_day.items()} for c in COUNTED}
     query = (select(_RAW_DAY, Report.unit_id, Report.area, func.count())
-             .where(Report.submitted_on >= start)
              .group_by(Report.submitted_on, Report.unit_id, Report.area))
-    for raw_day, unit_id, area, count in db.session.execute(query):
+    for raw_day, unit_id, area, count in _per_day_rows(query, start, as_of):
         day = _as_date(raw_day)
         for key in (("unit", names[unit_id]), ("area", area)):
             series.setdefault(key, defaultdict(int))[day] += count

@@ -133,13 +133,17 @@ def report_vector(report: Report) -> KeyedVector:
     return text_vector(report.text, report.language)
 
 
-def _candidates(vector: KeyedVector) -> Counter[int]:
-    """Reports sharing the vector's heaviest terms, each scored by the weights it shares."""
+def _candidates(vector: KeyedVector, ids: tuple[int, int] | None = None) -> Counter[int]:
+    """Reports sharing the vector's heaviest terms, each scored by the weights it shares.
+
+    `ids` (first, end) keeps to reports with first <= id < end.
+    """
     vector = similarity.top_terms(vector, QUERY_TERMS)
     if not vector:
         return Counter()
+    in_range = (ReportTerm.report_id.between(ids[0], ids[1] - 1),) if ids else ()
     postings = [select(ReportTerm.term_key, ReportTerm.report_id)
-                .where(ReportTerm.term_key == key)
+                .where(ReportTerm.term_key == key, *in_range)
                 .order_by(ReportTerm.report_id.desc()).limit(POSTINGS_PER_TERM).subquery()
                 for key in vector]
     query = union_all(*(select(posting.c.term_key, posting.c.report_id)
@@ -152,19 +156,21 @@ def _candidates(vector: KeyedVector) -> Counter[int]:
 
 def nearest(vector: KeyedVector, exclude: Iterable[int] = (), limit: int = 5,
             min_similarity: float = MIN_SIMILARITY,
-            unattached_only: bool = False) -> list[tuple[int, float]]:
+            unattached_only: bool = False,
+            ids: tuple[int, int] | None = None) -> list[tuple[int, float]]:
     """The ids of the reports most similar to `vector`, best first, with their cosine.
 
-    `unattached_only` keeps to reports in no known issue.
+    `unattached_only` keeps to reports in no known issue; `ids` (first, end) to
+    reports with first <= id < end. At most max(`limit`, RERANK) are ranked.
     """
-    scores = _candidates(vector)
+    scores = _candidates(vector, ids)
     for report_id in exclude:
         scores.pop(report_id, None)
     if unattached_only and scores:
         free = set(db.session.scalars(select(Report.id).where(
             Report.id.in_(list(scores)), Report.known_issue_id.is_(None))))
         scores = Counter({rid: score for rid, score in scores.items() if rid in free})
-    best = [report_id for report_id, _ in scores.most_common(RERANK)]
+    best = [report_id for report_id, _ in scores.most_common(max(RERANK, limit))]
     ranked = sorted(((report_id, similarity.cosine(vector, stored))
                      for report_id, stored in stored_vectors(best).items()),
                     key=lambda item: (-item[1], -item[0]))

@@ -90,6 +90,11 @@ EXPECTED = {
     ("POST", "/known-issues/<int:issue_id>/split"): COORDINATOR,
     ("POST", "/known-issues/<int:issue_id>/detach"): COORDINATOR,
     ("POST", "/known-issues/attach"): COORDINATOR,
+    ("GET", "/alerts"): COORDINATOR,
+    ("POST", "/alerts/<int:alert_id>/seen"): COORDINATOR,
+    ("POST", "/alerts/<int:alert_id>/dismiss"): COORDINATOR,
+    ("POST", "/alerts/<int:alert_id>/link"): COORDINATOR,
+    ("POST", "/alerts/notifications"): COORDINATOR,
     ("GET", "/export/"): EXPORTERS,
     ("GET", "/export/reports"): EXPORTERS,
     ("GET", "/export/codebook.csv"): EXPORTERS,
@@ -140,12 +145,15 @@ class World:
     #: An open known issue holding the anonymous report, and another, empty one.
     known_issue_id: int
     other_known_issue_id: int
+    #: A new spike alert.
+    alert_id: int = 0
 
 
 #: Which seeded object fills a URL argument of that name. A route with an argument
 #: missing here fails the tests that call it, with a message saying to add it.
 URL_ARGS: dict[str, Callable[[World], object]] = {
     "report_id": lambda world: world.named_report_id,
+    "alert_id": lambda world: world.alert_id,
     "version_id": lambda world: world.version_id,
     "user_id": lambda world: world.users["staff"].id,
     "unit_id": lambda world: world.unit_id,

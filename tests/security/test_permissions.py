@@ -5,6 +5,7 @@ The table, in tests/security/helpers.py, is deliberately not derived from
 either shows up. A route without an entry fails `test_every_route_is_in_the_table`.
 """
 
+import itertools
 import re
 from pathlib import Path
 
@@ -12,10 +13,11 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from app.auth.access import can, permission_required, permission_table
-from models import KnownIssue, ModelVersion, User
+from models import Alert, KnownIssue, ModelVersion, User, utcnow
 from tests.helpers import PASSWORD, persist
 from tests.security.helpers import CALLERS, EXPECTED
 
+_alert_keys = itertools.count()
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
 
@@ -50,6 +52,9 @@ def path_for(app, make_unit, make_report):
         "user_id": target_user,
         "version_id": model_version,
         "code": lambda _owner: "en",
+        "alert_id": lambda _owner: persist(app, Alert(
+            kind="spike", key=f"spike:unit:{next(_alert_keys)}:day", title="Target",
+            raised_at=utcnow())).id,
         "issue_id": lambda _owner: persist(app, KnownIssue(
             title="Target", created_by_id=target_user(None))).id,
     }

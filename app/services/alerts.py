@@ -1,0 +1,456 @@
+"""Stored alerts: raised by the evaluation, followed by the coordination group.
+
+`evaluate_alerts(as_of)` is what the schedule runs (``flask --app app alerts
+check``): as of that moment (reports submitted after it do not count) it
+
+1. clears the alerts whose condition no longer holds: an emerging issue that was
+   decided, faded or dismissed (one confirmed or merged into a known issue leaves
+   its alert *linked* to that known issue), a spike that passed;
+2. raises an *emerging* alert for each undecided group whose members burst
+   (trends/bursts.py), its baseline the reports like its profile in the 28 days
+   before its first report, found through the similarity index;
+3. raises a *spike* alert for each series spike as the overview computes it, a
+   storm of them in one dimension collapsed into one broad rise;
+4. e-mails the opted-in coordinators about the new alerts, and about earlier ones
+   whose e-mail failed (app/services/notifications.py), after the commit.
+
+An alert's `key` names what it is about; while an alert with that key is not
+cleared no second one is raised (the partial unique index uq_alert_uncleared_key
+holds even against a concurrent evaluation). `check_emerging_issue` is the cheap
+test of one group that runs after a report joined it.
+
+Every query is bounded by the recent window or by the groups and alerts it
+concerns: the groups are read through ix_emerging_issue_status_last (only those
+with a member in the window), their members through ix_emerging_issue_report_issue,
+and the baseline through the similarity index's postings within an id range. The
+range is found through ix_report_submitted_hour and assumes ids grow with the
+hour of arrival (reports are stored, and imported, in time order).
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from app.forms import AREA_NAMES, CATEGORY_NAMES
+from app.services import NotFound, ServiceError
+from app.services.alert_text import install_language
+from app.services.audit import record
+from app.services.notifications import notify_pending
+from app.services.overview import Alert as SeriesTest
+from app.services.overview import spike_tests, unit_names
+from app.services.report_queries import ReportFilters, filtered_reports
+from app.services.similarity import KeyedVector, nearest
+from ml.similarity import term_key
+from models import (
+    CATEGORIES,
+    OPEN_ALERT_STATES,
+    UNDECIDED_STATUSES,
+    Alert,
+    AlertKind,
+    AlertState,
+    EmergingIssue,
+    EmergingIssueReport,
+    KnownIssue,
+    KnownIssueStatus,
+    Report,
+    User,
+    db,
+    transaction,
+    utcnow,
+)
+from trends.bursts import Arrival, BurstRule, BurstTest, Storm, burst_test, collapse_storms
+
+log = logging.getLogger(__name__)
+
+RULE = BurstRule()
+#: Below this cosine with a group's profile a report is not "like it" for the baseline.
+BASELINE_SIMILARITY = 0.3
+#: Like reports counted for a baseline, at most (the look-up's bound; see trends/bursts.py).
+BASELINE_LIMIT = 300
+#: Report ids kept in an alert's evidence, at most.
+REPORT_IDS_MAX = 1000
+#: Alerts listed on the alerts page.
+ALERTS_SHOWN = 200
+#: How a spike alert's title names its series, its dimension and its period.
+SERIES_NAMES = {"unit": _l("unit %(name)s"), "area": _l("affected area %(name)s"),
+                "category": _l("category %(name)s")}
+DIMENSION_NAMES = {"unit": _l("units"), "area": _l("affected areas"),
+                   "category": _l("categories")}
+PERIOD_NAMES = {"day": _l("today"), "week": _l("the last 7 days")}
+
+
+def emerging_key(issue_id: int) -> str:
+    return f"emerging:{issue_id}"
+
+
+def spike_key(dimension: str, value: str, period: str) -> str:
+    return f"spike:{dimension}:{value}:{period}"
+
+
+def storm_key(dimension: str, period: str) -> str:
+    return f"spike:{dimension}:*:{period}"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A group tested, with its members in the window."""
+
+    issue: EmergingIssue
+    arrivals: list[Arrival]
+
+
+def evaluate_alerts(as_of: datetime, notify: bool = True) -> list[Alert]:
+    """Clear, raise and store the alerts as of `as_of`; the alerts newly raised.
+
+    With `notify`, the opted-in coordinators are e-mailed after the commit.
+    """
+    with transaction():
+        _clear_emerging(as_of)
+        raised = _raise_emerging(as_of)
+        raised += _evaluate_spikes(as_of)
+    if notify:
+        notify_pending()
+    return raised
+
+
+def check_emerging_issue(issue_id: int, now: datetime, notify: bool = True) -> Alert | None:
+    """The cheap test of one group after a report joined it: its alert, if it is raised now."""
+    with transaction():
+        raised = _raise_emerging(now, only=issue_id)
+    if raised and notify:
+        notify_pending()
+    return raised[0] if raised else None
+
+
+# --- emerging issues -------------------------------------------------------------------
+
+
+def _clear_emerging(as_of: datetime) -> None:
+    """Clear the emerging alerts whose group is no longer undecided (or is gone)."""
+    stale = db.session.execute(
+        select(Alert, EmergingIssue)
+        .outerjoin(EmergingIssue, EmergingIssue.id == Alert.emerging_issue_id)
+        .where(Alert.kind == AlertKind.EMERGING, Alert.cleared_at.is_(None),
+               or_(EmergingIssue.id.is_(None),
+                   EmergingIssue.status.not_in(sorted(UNDECIDED_STATUSES))))).all()
+    for alert, issue in stale:
+        alert.cleared_at = as_of
+        decided_into = issue.known_issue_id if issue is not None else None
+        if decided_into is not None and alert.state != AlertState.DISMISSED:
+            alert.state, alert.known_issue_id = AlertState.LINKED, decided_into
+            alert.state_changed_at = as_of
+
+
+def _raise_emerging(as_of: datetime, only: int | None = None) -> list[Alert]:
+    candidates = _candidates(as_of, only)
+    alerted = _uncleared_keys(emerging_key(c.issue.id) for c in candidates)
+    tests = _groups_tested(as_of, candidates, only)
+    raised = []
+    for candidate in candidates:
+        if emerging_key(candidate.issue.id) in alerted:
+            continue
+        test = burst_test(candidate.arrivals, baseline_count(candidate.issue), as_of,
+                          tests=tests, rule=RULE)
+        if test.alert:
+            alert = _store(_emerging_alert(candidate.issue, test, as_of))
+            if alert is not None:
+                raised.append(alert)
+    return raised
+
+
+def _recent_groups(as_of: datetime) -> Select:
+    """Undecided groups big enough to alert with a member in the window ending at `as_of`."""
+    start = as_of - timedelta(hours=RULE.window_hours)
+    return select(EmergingIssue).where(
+        EmergingIssue.status.in_(sorted(UNDECIDED_STATUSES)),
+        EmergingIssue.last_report_at > start, EmergingIssue.first_report_at <= as_of,
+        EmergingIssue.member_count >= RULE.min_reports)
+
+
+def _candidates(as_of: datetime, only: int | None) -> list[Candidate]:
+    """The recent groups (or group `only`) with enough members from more than one source
+    in the window: the tests made."""
+    query = _recent_groups(as_of)
+    if only is not None:
+        query = query.where(EmergingIssue.id == only)
+    issues = {issue.id: issue for issue in db.session.scalars(query)}
+    arrivals = _arrivals(issues, as_of)
+    return [Candidate(issues[issue_id], found) for issue_id, found in arrivals.items()
+            if _enough(found)]
+
+
+def _arrivals(issue_ids: Iterable[int], as_of: datetime) -> dict[int, list[Arrival]]:
+    """Each group's members that arrived in the window ending at `as_of`."""
+    ids = sorted(issue_ids)
+    found: defaultdict[int, list[Arrival]] = defaultdict(list)
+    if not ids:
+        return found
+    start = as_of - timedelta(hours=RULE.window_hours)
+    rows = db.session.execute(
+        select(EmergingIssueReport.emerging_issue_id, Report.submitted_hour, Report.unit_id,
+               Report.reporter_id)
+        .join(Report, Report.id == EmergingIssueReport.report_id)
+        .where(EmergingIssueReport.emerging_issue_id.in_(ids),
+               Report.submitted_hour > start, Report.submitted_hour <= as_of))
+    for issue_id, hour, unit_id, reporter_id in rows:
+        found[issue_id].append(Arrival(hour, unit_id, reporter_id))
+    return found
+
+
+def _enough(arrivals: Sequence[Arrival]) -> bool:
+    """Whether the members in the window could alert at all (count and sources)."""
+    sources = ({a.unit for a in arrivals}, {a.reporter for a in arrivals} - {None})
+    return len(arrivals) >= RULE.min_reports and any(len(s) > 1 for s in sources)
+
+
+def _groups_tested(as_of: datetime, candidates: list[Candidate], only: int | None) -> int:
+    """m for Bonferroni: the groups that could alert now (counted when one group is checked)."""
+    if only is None:
+        return len(candidates)
+    count = db.session.scalar(select(func.count()).select_from(_recent_groups(as_of).subquery()))
+    return max(count, 1)
+
+
+def profile_vector(profile: dict[str, float]) -> KeyedVector:
+    """A group's profile as a vector of the similarity index (word terms only)."""
+    return {term_key(term): weight for term, weight in profile.items()
+            if not term.startswith("#")}
+
+
+def baseline_count(issue: EmergingIssue) -> int:
+    """Reports like the group's profile in the baseline span before its first report."""
+    vector = profile_vector(issue.profile or {})
+    ids = _id_range(issue.first_report_at - timedelta(hours=RULE.baseline_hours),
+                    issue.first_report_at)
+    if not vector or ids is None:
+        return 0
+    return len(nearest(vector, limit=BASELINE_LIMIT, min_similarity=BASELINE_SIMILARITY,
+                       ids=ids))
+
+
+def _id_range(start: datetime, end: datetime) -> tuple[int, int] | None:
+    """The ids (first, end) of the reports that arrived from `start` up to `end` (exclusive)."""
+    first = _first_id_from(start)
+    if first is None:
+        return None
+    last = _first_id_from(end)
+    return (first, last) if last is None or last > first else None
+
+
+def _first_id_from(moment: datetime) -> int | None:
+    """The id of the first report that arrived in or after `moment`'s hour."""
+    hour = db.session.scalar(select(func.min(Report.submitted_hour))
+                             .where(Report.submitted_hour >= Report.hour_of(moment)))
+    if hour is None:
+        return None
+    return db.session.scalar(select(func.min(Report.id)).where(Report.submitted_hour == hour))
+
+
+def _emerging_alert(issue: EmergingIssue, test: BurstTest, as_of: datetime) -> Alert:
+    members = (select(Report.id).join(EmergingIssueReport,
+                                      EmergingIssueReport.report_id == Report.id)
+               .where(EmergingIssueReport.emerging_issue_id == issue.id,
+                      Report.submitted_hour <= as_of))
+    evidence = {
+        "observed": test.observed, "window_hours": RULE.window_hours,
+        "reporters": test.reporters, "baseline": test.baseline,
+        "baseline_hours": RULE.baseline_hours, "expected": round(test.expected, 3),
+        "ratio": None if test.ratio is None else round(test.ratio, 2),
+        "p_value": test.p_value, "threshold": test.threshold,
+        "new_topic": test.is_new_topic,
+        "first_report_at": issue.first_report_at.isoformat(),
+        **_reports_described(members),
+    }
+    with install_language():
+        title = issue.title or _("Emerging issue %(id)d", id=issue.id)
+    return Alert(kind=AlertKind.EMERGING, key=emerging_key(issue.id), title=title,
+                 raised_at=as_of, evidence=evidence, emerging_issue_id=issue.id)
+
+
+# --- series spikes ---------------------------------------------------------------------
+
+
+def series_alerts(tests: Sequence[SeriesTest]) -> tuple[list[SeriesTest], list[Storm]]:
+    """The spikes among `tests` that stand alone, and the storms that collapse the rest."""
+    tested: defaultdict[tuple[str, str], int] = defaultdict(int)
+    for test in tests:
+        tested[(test.dimension, test.period)] += 1
+    return collapse_storms([test for test in tests if test.test.spike], tested)
+
+
+def _evaluate_spikes(as_of: datetime) -> list[Alert]:
+    """Clear the spike alerts that passed; raise the new ones (storms collapsed)."""
+    names = unit_names()
+    alone, storms = series_alerts(spike_tests(as_of.date(), names, as_of=as_of))
+    wanted: dict[str, tuple[list[SeriesTest], Storm | None]] = {
+        spike_key(s.dimension, s.value, s.period): ([s], None) for s in alone}
+    wanted.update({storm_key(storm.dimension, storm.period): (list(storm.spikes), storm)
+                   for storm in storms})
+    for alert in db.session.scalars(select(Alert).where(Alert.kind == AlertKind.SPIKE,
+                                                        Alert.cleared_at.is_(None))):
+        if alert.key not in wanted:
+            alert.cleared_at = as_of
+    new_keys = set(wanted) - _uncleared_keys(wanted)
+    ids = {name: unit_id for unit_id, name in names.items()}
+    raised = []
+    for key in sorted(new_keys):
+        spikes, storm = wanted[key]
+        alert = _store(_spike_alert(key, spikes, storm, as_of, ids))
+        if alert is not None:
+            raised.append(alert)
+    return raised
+
+
+def _spike_alert(key: str, spikes: list[SeriesTest], storm: Storm | None, as_of: datetime,
+                 unit_ids: dict[str, int]) -> Alert:
+    first = spikes[0]
+    series = [{"value": s.value, "observed": s.test.observed,
+               "baseline_mean": round(s.test.baseline_mean, 3),
+               "baseline_periods": s.test.baseline_periods,
+               "ratio": None if s.test.ratio is None else round(s.test.ratio, 2),
+               "p_value": s.test.p_value, "threshold": s.test.threshold} for s in spikes]
+    counted = _counted_reports(first.dimension, [s.value for s in spikes], first.period,
+                               as_of, unit_ids)
+    evidence: dict[str, Any] = {"dimension": first.dimension, "period": first.period,
+                                "series": series, **_reports_described(counted)}
+    if storm is not None:
+        evidence["tested"] = storm.tested
+    with install_language():
+        title = _spike_title(spikes, storm)
+    return Alert(kind=AlertKind.SPIKE, key=key, title=title, raised_at=as_of,
+                 evidence=evidence)
+
+
+def _spike_title(spikes: list[SeriesTest], storm: Storm | None) -> str:
+    first = spikes[0]
+    period = str(PERIOD_NAMES[first.period])
+    if storm is None:
+        return _("Spike: %(series)s, %(period)s", series=_series_name(first), period=period)
+    return _("Broad rise: %(num)d of %(tested)d %(dimension)s at once, %(period)s",
+             num=len(spikes), tested=storm.tested, dimension=DIMENSION_NAMES[first.dimension],
+             period=period)
+
+
+def _series_name(spike: SeriesTest) -> str:
+    names = {"area": AREA_NAMES, "category": CATEGORY_NAMES}.get(spike.dimension, {})
+    return str(SERIES_NAMES[spike.dimension]) % {"name": names.get(spike.value, spike.value)}
+
+
+def _counted_reports(dimension: str, values: list[str], period: str, as_of: datetime,
+                     unit_ids: dict[str, int]) -> Select:
+    """The reports a spike counted: its series' reports in the current period, up to `as_of`."""
+    days = 1 if period == "day" else 7
+    today = as_of.date()
+    field = {"unit": "unit_ids", "area": "areas", "category": "categories"}[dimension]
+    chosen = frozenset(unit_ids[v] for v in values) if dimension == "unit" else frozenset(values)
+    filters = ReportFilters(date_from=today - timedelta(days=days - 1), date_to=today,
+                            **{field: chosen})
+    return filtered_reports(filters, Report.id).where(Report.submitted_hour <= as_of)
+
+
+# --- shared ----------------------------------------------------------------------------
+
+
+def _reports_described(ids_query: Select) -> dict[str, list]:
+    """The report ids of a query (at most REPORT_IDS_MAX), with their units, categories and
+    affected areas, for an alert's evidence."""
+    ids = sorted(db.session.scalars(ids_query.order_by(Report.id).limit(REPORT_IDS_MAX)))
+    rows = db.session.execute(
+        select(Report.unit_id, Report.area, *(getattr(Report, f"is_{c}") for c in CATEGORIES))
+        .where(Report.id.in_(ids))).all() if ids else []
+    names = unit_names()
+    return {
+        "units": sorted({names[row[0]] for row in rows}),
+        "categories": [c for i, c in enumerate(CATEGORIES) if any(row[2 + i] for row in rows)],
+        "areas": sorted({row[1] for row in rows}),
+        "report_ids": ids,
+    }
+
+
+def _uncleared_keys(keys: Iterable[str]) -> set[str]:
+    wanted = sorted(set(keys))
+    if not wanted:
+        return set()
+    return set(db.session.scalars(select(Alert.key).where(Alert.key.in_(wanted),
+                                                          Alert.cleared_at.is_(None))))
+
+
+def _store(alert: Alert) -> Alert | None:
+    """Add a new alert; None if a concurrent evaluation raised its key first."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(alert)
+    except IntegrityError:
+        log.info("alert %s was raised by another evaluation", alert.key)
+        return None
+    return alert
+
+
+# --- reading and following alerts --------------------------------------------------------
+
+
+def open_alerts() -> list[Alert]:
+    """The alerts still asking for attention (not cleared; new or seen): emerging ones first,
+    newest first within each kind."""
+    return list(db.session.scalars(
+        select(Alert).where(Alert.cleared_at.is_(None),
+                            Alert.state.in_(sorted(OPEN_ALERT_STATES)))
+        .order_by(Alert.kind, Alert.raised_at.desc(), Alert.id.desc())))
+
+
+def emerging_alerts() -> list[Alert]:
+    """The emerging alerts that still hold and were not dismissed, newest first (the overview
+    leads with them)."""
+    return list(db.session.scalars(
+        select(Alert).where(Alert.kind == AlertKind.EMERGING, Alert.cleared_at.is_(None),
+                            Alert.state != AlertState.DISMISSED)
+        .order_by(Alert.raised_at.desc(), Alert.id.desc())))
+
+
+def stored_alerts(limit: int = ALERTS_SHOWN) -> list[Alert]:
+    """The alerts, uncleared first, newest first (the alerts page)."""
+    return list(db.session.scalars(
+        select(Alert).order_by(Alert.cleared_at.is_not(None), Alert.raised_at.desc(),
+                               Alert.id.desc()).limit(limit)))
+
+
+def _get_alert(alert_id: int) -> Alert:
+    alert = db.session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(_("No such alert."))
+    return alert
+
+
+def _set_state(alert_id: int, state: AlertState, actor: User, action: str,
+               known_issue_id: int | None = None) -> Alert:
+    with transaction():
+        alert = _get_alert(alert_id)
+        alert.state, alert.known_issue_id = state, known_issue_id
+        alert.state_changed_at, alert.state_changed_by_id = utcnow(), actor.id
+        record(action, actor, "alert", alert.id, key=alert.key, known_issue_id=known_issue_id)
+    return alert
+
+
+def mark_seen(alert_id: int, actor: User) -> Alert:
+    return _set_state(alert_id, AlertState.SEEN, actor, "alert.seen")
+
+
+def dismiss(alert_id: int, actor: User) -> Alert:
+    """Dismiss an alert: it stays stored, and its key does not fire again while it holds."""
+    return _set_state(alert_id, AlertState.DISMISSED, actor, "alert.dismiss")
+
+
+def link(alert_id: int, known_issue_id: int, actor: User) -> Alert:
+    """Link an alert to an open known issue: the alert is about it."""
+    issue = db.session.get(KnownIssue, known_issue_id)
+    if issue is None or issue.status != KnownIssueStatus.OPEN:
+        raise ServiceError(_("Choose an open known issue."))
+    return _set_state(alert_id, AlertState.LINKED, actor, "alert.link", known_issue_id)

@@ -1,0 +1,312 @@
+"""Stored alerts: emerging issues and series spikes raised once, cleared, followed; the CLI."""
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.services import ServiceError
+from app.services.alerts import (
+    baseline_count,
+    check_emerging_issue,
+    dismiss,
+    evaluate_alerts,
+    link,
+    mark_seen,
+    open_alerts,
+)
+from app.services.similarity import index_reports
+from ml import similarity
+from models import (
+    Alert,
+    AlertState,
+    EmergingIssue,
+    EmergingIssueReport,
+    EmergingStatus,
+    KnownIssue,
+    KnownIssueStatus,
+    Report,
+    db,
+)
+from tests.helpers import events, persist
+
+NOON = datetime(2026, 5, 4, 12)
+FAULT = "Provsvaret för kalium syns inte i journalen efter uppgraderingen av labbmodulen."
+
+
+def make_group(app, report_ids: list[int], *, status: str = EmergingStatus.OPEN,
+               title: str = "kalium provsvar journal", text: str = FAULT) -> int:
+    """An emerging issue holding these reports, its profile made from `text`."""
+    with app.app_context():
+        hours = db.session.scalars(select(Report.submitted_hour)
+                                   .where(Report.id.in_(report_ids))).all()
+        issue = EmergingIssue(title=title, status=status, member_count=len(report_ids),
+                              profile=similarity.vectorize(text, "sv"),
+                              first_report_at=min(hours), last_report_at=max(hours))
+        db.session.add(issue)
+        db.session.flush()
+        db.session.add_all(EmergingIssueReport(report_id=report_id, emerging_issue_id=issue.id)
+                           for report_id in report_ids)
+        db.session.commit()
+        return issue.id
+
+
+def fault_reports(make_report) -> list[int]:
+    """Three anonymous reports of one fault from two units within 7 hours of NOON."""
+    return [make_report(FAULT, unit=unit, submitted=NOON - timedelta(hours=hours_before),
+                        area="test_results")
+            for hours_before, unit in ((7, "Avdelning 12"), (3, "Akuten"), (0, "Avdelning 12"))]
+
+
+@pytest.fixture
+def fault(make_report):
+    return fault_reports(make_report)
+
+
+def stored(app) -> list[Alert]:
+    with app.app_context():
+        alerts = db.session.scalars(select(Alert).order_by(Alert.id)).all()
+        db.session.expunge_all()
+        return list(alerts)
+
+
+def test_a_new_topic_from_two_units_raises_one_emerging_alert(app, fault):
+    issue_id = make_group(app, fault)
+    with app.app_context():
+        [alert] = evaluate_alerts(NOON + timedelta(minutes=10), notify=False)
+        assert (alert.kind, alert.key, alert.title) == ("emerging", f"emerging:{issue_id}",
+                                                        "kalium provsvar journal")
+        evidence = alert.evidence
+    assert evidence["report_ids"] == sorted(fault)
+    assert evidence["units"] == ["Akuten", "Avdelning 12"]
+    assert (evidence["observed"], evidence["baseline"], evidence["new_topic"]) == (3, 0, True)
+    assert FAULT not in json.dumps(evidence)
+    # Evaluated again, nothing fires twice.
+    with app.app_context():
+        assert evaluate_alerts(NOON + timedelta(hours=1), notify=False) == []
+    assert [a.raised_at for a in stored(app)] == [NOON + timedelta(minutes=10)]
+
+
+def test_reports_after_as_of_do_not_count(app, fault):
+    make_group(app, fault)
+    with app.app_context():
+        assert evaluate_alerts(NOON - timedelta(hours=1), notify=False) == []
+    assert stored(app) == []
+
+
+def test_one_unit_of_anonymous_reports_is_not_enough(app, make_report):
+    ids = [make_report(FAULT, submitted=NOON - timedelta(hours=h)) for h in (0, 1, 2, 3)]
+    make_group(app, ids)
+    with app.app_context():
+        assert evaluate_alerts(NOON, notify=False) == []
+
+
+def test_an_old_burst_outside_the_window_is_not_raised_late(app, fault):
+    make_group(app, fault)
+    with app.app_context():
+        assert evaluate_alerts(NOON + timedelta(hours=20), notify=False) == []
+
+
+def test_a_kind_of_report_seen_before_needs_more_than_a_handful(app, make_report):
+    # Reports are stored in time order: the baseline's ids come before the group's.
+    before = [make_report(FAULT, unit="Akuten", submitted=NOON - timedelta(days=days))
+              for days in range(24, 2, -1)]
+    make_report("Skrivaren på avdelningen skriver inte ut etiketter.",
+                submitted=NOON - timedelta(days=2))
+    fault = fault_reports(make_report)
+    with app.app_context():
+        index_reports(range(1, fault[-1] + 1))
+    issue_id = make_group(app, fault)
+    with app.app_context():
+        issue = db.session.get(EmergingIssue, issue_id)
+        assert baseline_count(issue) == len(before)
+        assert evaluate_alerts(NOON, notify=False) == []
+
+
+def test_deciding_the_group_clears_its_alert_and_links_a_confirmed_one(app, fault, make_user):
+    issue_id = make_group(app, fault)
+    owner = make_user("coordinator")
+    known = persist(app, KnownIssue(title="Kalium saknas", created_by_id=owner.id))
+    with app.app_context():
+        evaluate_alerts(NOON, notify=False)
+        issue = db.session.get(EmergingIssue, issue_id)
+        issue.status, issue.known_issue_id = EmergingStatus.CONFIRMED, known.id
+        db.session.commit()
+        assert evaluate_alerts(NOON + timedelta(hours=1), notify=False) == []
+        assert open_alerts() == []
+    [alert] = stored(app)
+    assert (alert.state, alert.known_issue_id) == (AlertState.LINKED, known.id)
+    assert alert.cleared_at == NOON + timedelta(hours=1)
+
+
+def test_a_dismissed_group_clears_its_alert_unlinked(app, fault):
+    issue_id = make_group(app, fault)
+    with app.app_context():
+        evaluate_alerts(NOON, notify=False)
+        db.session.get(EmergingIssue, issue_id).status = EmergingStatus.DISMISSED
+        db.session.commit()
+        evaluate_alerts(NOON + timedelta(hours=1), notify=False)
+    [alert] = stored(app)
+    assert alert.state == AlertState.NEW and alert.cleared_at is not None
+
+
+def test_the_per_submission_check_tests_one_group(app, fault, make_report):
+    issue_id = make_group(app, fault)
+    quiet = make_group(app, [make_report(FAULT, submitted=NOON)])
+    with app.app_context():
+        assert check_emerging_issue(quiet, NOON, notify=False) is None
+        alert = check_emerging_issue(issue_id, NOON, notify=False)
+        assert alert is not None and alert.emerging_issue_id == issue_id
+        assert check_emerging_issue(issue_id, NOON, notify=False) is None
+
+
+@pytest.fixture
+def go_live(make_report):
+    """A quiet history from 40 days back, then five reports today in each of three units."""
+    make_report(unit="Avdelning 1", submitted=NOON - timedelta(days=40))
+    return [make_report(unit=unit, submitted=NOON - timedelta(hours=h))
+            for unit in ("Avdelning 1", "Avdelning 2", "Avdelning 3") for h in range(5)]
+
+
+def test_a_storm_of_unit_spikes_is_one_broad_rise(app, go_live):
+    with app.app_context():
+        evaluate_alerts(NOON, notify=False)
+    by_key = {alert.key: alert for alert in stored(app)}
+    assert set(by_key) == {"spike:unit:*:day", "spike:area:other:day"}
+    storm = by_key["spike:unit:*:day"]
+    assert storm.title == "Broad rise: 3 of 3 units at once, today"
+    assert [s["value"] for s in storm.evidence["series"]] == [
+        "Avdelning 1", "Avdelning 2", "Avdelning 3"]
+    assert storm.evidence["report_ids"] == sorted(go_live)
+    assert by_key["spike:area:other:day"].title == "Spike: affected area Other, today"
+
+
+def test_a_spike_that_passed_is_cleared_and_may_fire_again(app, go_live):
+    with app.app_context():
+        evaluate_alerts(NOON, notify=False)
+        assert evaluate_alerts(NOON + timedelta(days=1), notify=False) == []
+        assert open_alerts() == []
+        again = {a.key for a in evaluate_alerts(NOON, notify=False)}
+    assert again == {"spike:unit:*:day", "spike:area:other:day"}
+
+
+def test_single_spikes_swallowed_by_a_storm_are_cleared(app, make_report):
+    make_report(unit="Avdelning 1", submitted=NOON - timedelta(days=40))
+    first = [make_report(unit="Avdelning 1", submitted=NOON - timedelta(hours=h))
+             for h in range(6, 11)]
+    with app.app_context():
+        assert {a.key for a in evaluate_alerts(NOON - timedelta(hours=6), notify=False)} >= {
+            "spike:unit:Avdelning 1:day"}
+    for unit in ("Avdelning 2", "Avdelning 3"):
+        for h in range(5):
+            make_report(unit=unit, submitted=NOON - timedelta(hours=h))
+    with app.app_context():
+        evaluate_alerts(NOON, notify=False)
+        assert "spike:unit:*:day" in {a.key for a in open_alerts()}
+        assert "spike:unit:Avdelning 1:day" not in {a.key for a in open_alerts()}
+    assert first
+
+
+def test_people_follow_an_alert_and_every_step_is_audited(app, fault, make_user):
+    make_group(app, fault)
+    actor = make_user("coordinator")
+    known = persist(app, KnownIssue(title="Kalium", created_by_id=actor.id))
+    closed = persist(app, KnownIssue(title="Gammalt", created_by_id=actor.id,
+                                     status=KnownIssueStatus.RESOLVED,
+                                     resolution_note="Fixat", resolved_at=NOON))
+    with app.app_context():
+        [alert] = evaluate_alerts(NOON, notify=False)
+        assert mark_seen(alert.id, actor).state == AlertState.SEEN
+        assert [a.id for a in open_alerts()] == [alert.id]
+        with pytest.raises(ServiceError, match="open known issue"):
+            link(alert.id, closed.id, actor)
+        assert db.session.get(Alert, alert.id).state == AlertState.SEEN
+        linked = link(alert.id, known.id, actor)
+        assert (linked.state, linked.known_issue_id) == (AlertState.LINKED, known.id)
+        assert open_alerts() == []
+        assert dismiss(alert.id, actor).state == AlertState.DISMISSED
+        # A dismissed alert holds its key: the same group does not fire again.
+        assert evaluate_alerts(NOON + timedelta(hours=1), notify=False) == []
+    assert [e.action for e in events(app) if e.action.startswith("alert.")] == [
+        "alert.seen", "alert.link", "alert.dismiss"]
+
+
+def test_alerts_check_prints_open_alerts_as_json(app, runner, fault, go_live):
+    make_group(app, fault)
+    result = runner.invoke(args=["alerts", "check", "--as-of", "2026-05-04T12:30:00+00:00",
+                                 "--json", "--no-notify"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["kind"] for line in lines] == ["emerging", "spike", "spike"]
+    emerging = lines[0]
+    assert set(emerging) == {"id", "kind", "title", "raised_at", "units", "categories",
+                             "report_ids", "evidence"}
+    assert emerging["raised_at"] == "2026-05-04T12:30:00"
+    assert emerging["report_ids"] == sorted(fault)
+    assert emerging["units"] == ["Akuten", "Avdelning 12"]
+    # Run again: the same open alerts, none raised twice.
+    again = runner.invoke(args=["alerts", "check", "--as-of", "2026-05-04T13:00", "--json",
+                                "--no-notify"])
+    assert [json.loads(line)["id"] for line in again.output.splitlines()] == [
+        line["id"] for line in lines]
+
+
+def test_alerts_check_refuses_a_bad_moment_and_stores_nothing(app, runner, fault):
+    make_group(app, fault)
+    result = runner.invoke(args=["alerts", "check", "--as-of", "yesterday", "--no-notify"])
+    assert result.exit_code == 2
+    assert "'yesterday' is not an ISO 8601 date and time" in result.output
+    assert stored(app) == []
+
+
+def test_alerts_check_prints_one_line_per_open_alert(app, runner, fault):
+    make_group(app, fault)
+    result = runner.invoke(args=["alerts", "check", "--as-of", "2026-05-04T12:00",
+                                 "--no-notify"])
+    assert result.exit_code == 0
+    [line] = result.output.splitlines()
+    assert "emerging" in line and "2026-05-04 12:00" in line and "kalium provsvar" in line
+
+
+def test_the_alerts_page_lists_alerts_and_people_act_on_them(app, client, coordinator, fault,
+                                                             make_user):
+    make_group(app, fault)
+    known = persist(app, KnownIssue(title="Kalium saknas", created_by_id=coordinator.id))
+    with app.app_context():
+        [alert] = evaluate_alerts(NOON, notify=False)
+        alert_id = alert.id
+    page = client.get("/alerts").get_data(as_text=True)
+    assert "kalium provsvar journal" in page and "A new topic: 3 like reports" in page
+    assert "Raised at 2026-05-04 12:00 (UTC)" in page and FAULT not in page
+    assert client.post(f"/alerts/{alert_id}/seen").status_code == 302
+    assert client.post(f"/alerts/{alert_id}/link", data={"known_issue": "999"}).status_code == 302
+    assert stored(app)[0].state == AlertState.SEEN  # a bad choice changes nothing
+    client.post(f"/alerts/{alert_id}/link", data={"known_issue": str(known.id)})
+    assert (stored(app)[0].state, stored(app)[0].known_issue_id) == (AlertState.LINKED, known.id)
+    client.post(f"/alerts/{alert_id}/dismiss")
+    assert stored(app)[0].state == AlertState.DISMISSED
+    assert client.post("/alerts/9999/seen").status_code == 302
+    assert "that alert does not exist" in client.get("/alerts").get_data(as_text=True)
+
+
+def test_a_coordinator_opts_in_to_alert_e_mails_on_the_alerts_page(app, client, coordinator):
+    client.post("/alerts/notifications", data={"notify_alerts": "y"})
+    with app.app_context():
+        assert db.session.get(type(coordinator), coordinator.id).notify_alerts is True
+    assert '<input checked id="notify_alerts"' in client.get("/alerts").get_data(as_text=True)
+    client.post("/alerts/notifications", data={})
+    with app.app_context():
+        assert db.session.get(type(coordinator), coordinator.id).notify_alerts is False
+    assert '<input id="notify_alerts"' in client.get("/alerts").get_data(as_text=True)
+
+
+def test_the_overview_leads_with_emerging_issues(app, client, coordinator, fault):
+    make_group(app, fault)
+    with app.app_context():
+        [alert] = evaluate_alerts(NOON, notify=False)
+        alert_id = alert.id
+    page = client.get("/overview").get_data(as_text=True)
+    assert page.index("Emerging issues") < page.index("Spike alerts")
+    assert f'href="/alerts#alert-{alert_id}">kalium provsvar journal</a>' in page
+    assert "3 reports · Akuten, Avdelning 12" in page
