@@ -59,6 +59,7 @@ ACTION_NAMES = {
     "known_issue.merge": _l("Merged a known issue into another"),
     "known_issue.resolve": _l("Resolved a known issue"),
     "known_issue.reopen": _l("Reopened a known issue"),
+    "known_issue.update": _l("Posted an update on a known issue"),
 }
 #: Translated names of the kinds of object an event is about.
 OBJECT_NAMES = {

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.forms import choices, strip, unix_newlines
 from app.services.known_issues import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
-from models import KnownIssue, KnownIssueStatus
+from models import UPDATE_MAX, KnownIssue, KnownIssueStatus
 
 #: Translated names of a known issue's statuses.
 ISSUE_STATUS_NAMES = {KnownIssueStatus.OPEN: _l("Open"),
@@ -64,6 +64,16 @@ class ResolveForm(FlaskForm):
                          description=_l("Every reporter of this known issue's reports reads "
                                         "it on their status page."))
     resolve = SubmitField(_l("Resolve"))
+
+
+class UpdateForm(FlaskForm):
+    """News for the known issue's reporters: a workaround, an expected fix date."""
+
+    body = TextAreaField(_l("Update for the reporters"), filters=[unix_newlines, strip],
+                         validators=[DataRequired(), Length(max=UPDATE_MAX)],
+                         description=_l("Every reporter of this known issue's reports reads it "
+                                        "with their report, dated. No personal data."))
+    post = SubmitField(_l("Post update"))
 
 
 class MergeForm(FlaskForm):

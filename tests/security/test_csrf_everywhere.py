@@ -68,6 +68,7 @@ def attack_body(endpoint: str, world) -> dict[str, object]:
         "known_issues.detach": {"report_id": str(world.anonymous_report_id)},
         "known_issues.attach": {"issue": str(world.other_known_issue_id),
                                 "report_ids": str(world.named_report_id)},
+        "known_issues.update": {"body": "Posted by a forged form"},
         "auth.login": {"email": world.users["admin"].email, "password": PASSWORD},
         "auth.password": {"current": PASSWORD, **password},
         "i18n.choose_language": {"next": "/status"},
