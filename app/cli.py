@@ -1,7 +1,8 @@
 """Command-line administration: every ``flask --app app`` command is registered here.
 
 ``users``, ``ml``, ``retention``, ``similarity``, ``demo-data`` and ``permissions``
-are defined below; ``export`` lives with the research export (app/export/cli.py).
+are defined below; ``export`` lives with the research export (app/export/cli.py),
+``reports`` (import) with the reports (app/reports/cli.py).
 """
 
 import sys
@@ -12,6 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.auth.access import permission_table
 from app.export.cli import export_cli
+from app.reports.cli import reports_cli
 from app.services import ServiceError
 from app.services.classification import (
     activate_version,
@@ -193,5 +195,5 @@ def permissions_command() -> None:
 def register_cli(app: Flask) -> None:
     """Add every command group and command of ``flask --app app`` (Flask-Migrate adds ``db``)."""
     for command in (users_cli, ml_cli, retention_cli, similarity_cli, export_cli,
-                    demo_data_command, permissions_command):
+                    demo_data_command, permissions_command, reports_cli):
         app.cli.add_command(command)

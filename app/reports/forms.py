@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
+    Form,
     HiddenField,
     IntegerField,
     RadioField,
@@ -152,6 +153,18 @@ class ReportForm(FlaskForm):
         if moment < EARLIEST:
             raise ValidationError(_l("The date is too far back."))
         return moment
+
+
+class ImportedReportForm(Form):
+    """The report form's checks of a report's values, for reports imported from a file
+    (app/reports/import_file.py): the same fields, choices and limits. A plain form:
+    there is no request, so no CSRF token and no translation of the messages."""
+
+    kind = ReportForm.kind
+    text = ReportForm.text
+    area = ReportForm.area
+    impact = ReportForm.impact
+    suggestion = ReportForm.suggestion
 
 
 class MatchingIssuesForm(FlaskForm):
