@@ -88,7 +88,8 @@ def parse_line(raw: bytes, number: int, now: datetime) -> ImportRow | None:
         line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
     except UnicodeDecodeError as error:
         raise _BadLine([f"not valid UTF-8 (byte {error.start + 1})"]) from error
-    if not line.strip():
+    line = line.strip()
+    if not line:
         return None
     values = _object(line)
     reasons = _key_problems(values)
