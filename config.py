@@ -76,6 +76,9 @@ class Config:
                                              "5 per minute;30 per hour")
     RECEIPT_LIMIT_PER_ADDRESS = os.environ.get("RECEIPT_LIMIT_PER_ADDRESS",
                                                "10 per minute;60 per hour")
+    #: The report form asks for matching known issues as a reporter types (debounced).
+    MATCHING_LIMIT_PER_ADDRESS = os.environ.get("MATCHING_LIMIT_PER_ADDRESS",
+                                                "120 per minute;2000 per hour")
     #: How many reverse proxies in front of the app may set X-Forwarded-For (0: none,
     #: the header is ignored and the connecting address counts).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))

@@ -4,7 +4,8 @@ No access-log line may tie an address, a browser or a time to an anonymous
 report. Requests to the report form (a submission is a POST to it) and to the
 receipt pages leave no line at all, and neither do the stylesheet and icon a
 browser fetches right after showing such a page: their time would date the
-submission just as well. gunicorn.conf.py applies this to gunicorn's access
+submission just as well; nor does the form's look-up of matching known
+issues while a reporter types. gunicorn.conf.py applies this to gunicorn's access
 log; `init_app` applies it to the development server's (`make run`).
 """
 
@@ -18,6 +19,9 @@ from flask import Flask
 FORM_PATH = "/"
 #: The receipt pages and anything below them.
 RECEIPT_PREFIX = "/status"
+#: The form's look-up of matching known issues while a reporter types: its time and
+#: its text would tie the reporter to the report.
+MATCHING_PATH = "/report/matching-issues"
 #: What a browser fetches by itself while showing any page, the anonymous ones included.
 PAGE_RESOURCES = ("/static/", "/favicon.ico")
 #: The request line inside a development-server log message.
@@ -28,7 +32,7 @@ def unlogged(path: str) -> bool:
     """Whether a request for `path` (the WSGI PATH_INFO) leaves no access line."""
     path = re.sub("/+", "/", path) or "/"  # "//status" is redirected to "/status"
     receipt = path == RECEIPT_PREFIX or path.startswith(RECEIPT_PREFIX + "/")
-    return path == FORM_PATH or receipt or path.startswith(PAGE_RESOURCES)
+    return path in (FORM_PATH, MATCHING_PATH) or receipt or path.startswith(PAGE_RESOURCES)
 
 
 class AnonymousRequestFilter(logging.Filter):

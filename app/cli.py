@@ -1,7 +1,8 @@
 """Command-line administration: every ``flask --app app`` command is registered here.
 
 ``users``, ``ml``, ``retention``, ``similarity``, ``alerts``, ``demo-data`` and ``permissions``
-are defined below; ``export`` lives with the research export (app/export/cli.py).
+are defined below; ``export`` lives with the research export (app/export/cli.py),
+``reports`` (import) with the reports (app/reports/cli.py).
 """
 
 import json
@@ -14,6 +15,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.auth.access import permission_table
 from app.export.cli import export_cli
+from app.reports.cli import reports_cli
 from app.services import ServiceError
 from app.services.alerts import evaluate_alerts, open_alerts
 from app.services.classification import (
@@ -252,5 +254,5 @@ def alert_json(alert: Alert) -> dict:
 def register_cli(app: Flask) -> None:
     """Add every command group and command of ``flask --app app`` (Flask-Migrate adds ``db``)."""
     for command in (users_cli, ml_cli, retention_cli, similarity_cli, export_cli,
-                    demo_data_command, permissions_command, alerts_cli):
+                    demo_data_command, permissions_command, alerts_cli, reports_cli):
         app.cli.add_command(command)

@@ -11,6 +11,11 @@ from flask_babel import gettext as _
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def has_control_character(text: str) -> bool:
+    """Whether `text` holds a control character no one types (see `_CONTROL`)."""
+    return _CONTROL.search(text) is not None
+
+
 def _urlencoded_problem(raw: bytes) -> str | None:
     """What is wrong with the names and values of a query string or form body, if anything."""
     for pair in raw.split(b"&"):
@@ -19,7 +24,7 @@ def _urlencoded_problem(raw: bytes) -> str | None:
                 text = unquote_to_bytes(piece.replace(b"+", b" ")).decode("utf-8")
             except UnicodeDecodeError:
                 return "utf-8"
-            if _CONTROL.search(text):
+            if has_control_character(text):
                 return "control"
     return None
 

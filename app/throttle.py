@@ -1,4 +1,4 @@
-"""Throttling of logins and receipt guessing (Flask-Limiter).
+"""Throttling of logins, receipt guessing and the report form's look-ups (Flask-Limiter).
 
 Counters are keyed by a keyed hash of the client address, never the address
 itself, so not even the rate-limit store holds one. The address is the
@@ -39,6 +39,9 @@ login_per_account = limiter.limit(_limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=ac
                                   methods=["POST"], scope="login-account")
 receipt_per_address = limiter.limit(_limit("RECEIPT_LIMIT_PER_ADDRESS"), key_func=client_key,
                                     methods=["POST"], scope="receipt-address")
+#: The report form's look-up of matching known issues while a reporter types.
+matching_per_address = limiter.limit(_limit("MATCHING_LIMIT_PER_ADDRESS"), key_func=client_key,
+                                     scope="matching-address")
 
 
 class _ForwardedForRemoved:

@@ -63,6 +63,7 @@ ACTION_NAMES = {
     "alert.dismiss": _l("Dismissed an alert"),
     "alert.link": _l("Linked an alert to a known issue"),
     "user.notify_alerts": _l("Changed alert e-mails"),
+    "known_issue.update": _l("Posted an update on a known issue"),
 }
 #: Translated names of the kinds of object an event is about.
 OBJECT_NAMES = {

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.forms import choices, strip, unix_newlines
 from app.services.known_issues import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
-from models import KnownIssue, KnownIssueStatus
+from models import UPDATE_MAX, KnownIssue, KnownIssueStatus
 
 #: Translated names of a known issue's statuses.
 ISSUE_STATUS_NAMES = {KnownIssueStatus.OPEN: _l("Open"),
@@ -58,12 +58,26 @@ class KnownIssueForm(FlaskForm):
     save = SubmitField(_l("Save"))
 
 
+def _text_for_reporters(label: str, maximum: int, description: str) -> TextAreaField:
+    """A text the coordination group writes for every reporter of the known issue."""
+    return TextAreaField(label, filters=[strip, unix_newlines], description=description,
+                         validators=[DataRequired(), Length(max=maximum)])
+
+
 class ResolveForm(FlaskForm):
-    note = TextAreaField(_l("Resolution note"), filters=[strip, unix_newlines],
-                         validators=[DataRequired(), Length(max=NOTE_MAX)],
-                         description=_l("Every reporter of this known issue's reports reads "
-                                        "it on their status page."))
+    note = _text_for_reporters(_l("Resolution note"), NOTE_MAX,
+                               _l("Every reporter of this known issue's reports reads it on "
+                                  "their status page."))
     resolve = SubmitField(_l("Resolve"))
+
+
+class UpdateForm(FlaskForm):
+    """News for the known issue's reporters: a workaround, an expected fix date."""
+
+    body = _text_for_reporters(_l("Update for the reporters"), UPDATE_MAX,
+                               _l("Every reporter of this known issue's reports reads it "
+                                  "with their report, dated. No personal data."))
+    post = SubmitField(_l("Post update"))
 
 
 class MergeForm(FlaskForm):

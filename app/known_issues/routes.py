@@ -28,6 +28,7 @@ from app.known_issues.forms import (
     ReportPageForm,
     ResolveForm,
     SplitForm,
+    UpdateForm,
 )
 from app.navigation import safe_next_url
 from app.services import NotFound, ServiceError
@@ -41,8 +42,10 @@ from app.services.known_issues import (
     issue_page,
     issue_reports,
     issue_units,
+    issue_updates,
     merge,
     other_open_issues,
+    post_update,
     proposed_reports,
     reopen,
     resolve,
@@ -129,6 +132,7 @@ def detail(issue_id: int):
         edit_form=KnownIssueForm(formdata=None, obj=issue), resolve_form=ResolveForm(),
         merge_form=MergeForm(other_open_issues(issue_id), formdata=None),
         split_form=SplitForm(formdata=None, prefix="split"), reopen_form=FlaskForm(),
+        update_form=UpdateForm(formdata=None), updates=issue_updates(issue_id),
         issue_status_names=ISSUE_STATUS_NAMES)
 
 
@@ -180,6 +184,18 @@ def resolution(issue_id: int) -> Response:
                    lambda _issue: _("The known issue is resolved. Its reporters see the "
                                     "resolution note when they follow their report."),
                    _issue_page(issue_id))
+
+
+@bp.post("/<int:issue_id>/updates")
+@permission_required("triage")
+def update(issue_id: int) -> Response:
+    """Post news on an open known issue for its reporters."""
+    get_known_issue(issue_id)  # or the 404 page
+    form = UpdateForm()
+    return _change(form, lambda: post_update(issue_id, form.body.data, current_user),
+                   lambda _update: _("The update is posted. Every reporter of this known "
+                                     "issue sees it with their report."),
+                   _issue_page(issue_id, "updates"))
 
 
 @bp.post("/<int:issue_id>/merge")

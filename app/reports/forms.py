@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
+    Form,
     HiddenField,
     IntegerField,
     RadioField,
@@ -29,6 +30,9 @@ from models import MESSAGE_MAX, Area, Impact, Kind
 TEXT_MIN, TEXT_MAX = 10, 10_000
 SUGGESTION_MAX = 5_000
 RECEIPT_MAX = 100
+#: The start of the text the form's known-issue matches are looked up with (matching.js
+#: sends no more): enough for a fault's words, and a URL every server takes (4 kB).
+MATCH_TEXT_MAX = 500
 #: Clocks on ward PCs drift; allow a little of the future.
 CLOCK_SKEW = timedelta(minutes=10)
 EARLIEST = datetime(2000, 1, 1)
@@ -38,6 +42,15 @@ WHEN_CHOICES = {"now": _l("Just now"), "today": _l("Earlier today"),
                 "other_day": _l("Another day")}
 ENTER_TIME = _l("Enter the time, e.g. 08:30.")
 ENTER_DATE_AND_TIME = _l("Enter a date and time, e.g. 2026-03-14 08:30.")
+
+
+def _issue_id(value: str | None) -> int | None:
+    """The hidden known-issue choice as a number; anything else (only tampering sends it)
+    is no choice, like a closed issue's (app.services.reports.submit_report)."""
+    if isinstance(value, int):
+        return value
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
 
 
 def _now_minute() -> datetime:
@@ -74,6 +87,8 @@ class ReportForm(FlaskForm):
         DataRequired(message=_l("The form was incomplete. Please send it again.")),
         Regexp(r"^[A-Za-z0-9_-]{22,64}$",
                message=_l("The form was incomplete. Please send it again."))])
+    #: Set by "This is my problem too" (app/static/matching.js): an open known issue's id.
+    known_issue_id = HiddenField(filters=[_issue_id])
     submit = SubmitField(_l("Send report"))
     #: When it happened, once the form is valid.
     occurrence: datetime | None = None
@@ -138,6 +153,27 @@ class ReportForm(FlaskForm):
         if moment < EARLIEST:
             raise ValidationError(_l("The date is too far back."))
         return moment
+
+
+class ImportedReportForm(Form):
+    """The report form's checks of a report's values, for reports imported from a file
+    (app/reports/import_file.py): the same fields, choices and limits. A plain form:
+    there is no request, so no CSRF token and no translation of the messages."""
+
+    kind = ReportForm.kind
+    text = ReportForm.text
+    area = ReportForm.area
+    impact = ReportForm.impact
+    suggestion = ReportForm.suggestion
+
+
+class MatchingIssuesForm(FlaskForm):
+    """The text typed so far into the report form, read from the query string."""
+
+    class Meta:
+        csrf = False  # a GET: it changes nothing
+
+    text = StringField(filters=[strip], validators=[Optional(), Length(max=MATCH_TEXT_MAX)])
 
 
 class ReceiptForm(FlaskForm):

@@ -5,6 +5,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -15,8 +16,12 @@ from flask_login import current_user
 
 from app.auth.access import can, permission_required
 from app.guards import reject_unknown_args
+from app.known_issues.forms import ISSUE_STATUS_NAMES
 from app.reports.forms import (
+    MATCH_TEXT_MAX,
+    TEXT_MIN,
     AnswerForm,
+    MatchingIssuesForm,
     PageForm,
     ReceiptAnswerForm,
     ReceiptForm,
@@ -24,6 +29,7 @@ from app.reports.forms import (
 )
 from app.services import NotFound
 from app.services.audit import record
+from app.services.known_issues import issue_updates, matching_known_issues, news_for_reporter
 from app.services.messages import (
     answer_by_receipt,
     answer_own_report,
@@ -33,7 +39,7 @@ from app.services.messages import (
 )
 from app.services.reports import ReportDraft, report_for_receipt, submit_report
 from app.services.units import unit_choices
-from app.throttle import receipt_per_address
+from app.throttle import matching_per_address, receipt_per_address
 
 bp = Blueprint("reports", __name__)
 
@@ -45,18 +51,39 @@ def new():
         if not form.submission_token.data or form.submission_token.errors:
             # A new form, or one whose token was lost: the next send gets a fresh one.
             form.submission_token.data = secrets.token_urlsafe(24)
-        return render_template("reports/form.html", form=form), 400 if form.errors else 200
+        return render_template("reports/form.html", form=form, text_min=TEXT_MIN,
+                               match_max=MATCH_TEXT_MAX), 400 if form.errors else 200
     named = can("report.submit") and form.identity.data == "named"
     submission = submit_report(
         ReportDraft(kind=form.kind.data, text=form.text.data, occurred_at=form.occurrence,
                     unit_id=int(form.unit_id.data), area=form.area.data,
                     impact=form.impact.data, suggestion=form.suggestion.data,
-                    submission_token=form.submission_token.data),
+                    submission_token=form.submission_token.data,
+                    known_issue_id=form.known_issue_id.data),
         reporter=current_user if named else None,
     )
     # Rendered on the POST itself: a retried submit shows the same page, receipt included.
     return render_template("reports/submitted.html", report=submission.report,
                            receipt=submission.receipt_code)
+
+
+@bp.get("/report/matching-issues")
+@matching_per_address
+def matching_issues():
+    """Open known issues that the text typed so far looks like, for the report form.
+
+    Only their titles and statuses, which coordinators wrote; no report's text.
+    Like the form, the path leaves no access-log line (app/anonymity.py).
+    """
+    form = MatchingIssuesForm(formdata=request.args)
+    reject_unknown_args(set(form.data))
+    if not form.validate():
+        abort(400, _("The text to match is too long."))
+    text = form.text.data or ""
+    issues = matching_known_issues(text) if len(text) >= TEXT_MIN else []
+    return jsonify(issues=[{"id": issue.id, "title": issue.title,
+                            "status": str(ISSUE_STATUS_NAMES[issue.status])}
+                           for issue in issues])
 
 
 @bp.route("/status", methods=["GET", "POST"])
@@ -82,7 +109,9 @@ def status():
     status_code = 400 if form.errors or answer.errors else 200
     return render_template("reports/status.html", form=form, report=report, answer=answer,
                            answered=answered,
-                           messages=messages_for(report.id) if report else []), status_code
+                           messages=messages_for(report.id) if report else [],
+                           updates=issue_updates(report.known_issue_id) if report else [],
+                           issue_status_names=ISSUE_STATUS_NAMES), status_code
 
 
 @bp.get("/report/mine")
@@ -94,7 +123,9 @@ def mine():
         abort(400, _("The page number is not valid."))
     page = own_reports_page(current_user, page=form.page.data or 1,
                             per_page=current_app.config["QUEUE_PAGE_SIZE"])
-    return render_template("reports/mine.html", page=page)
+    return render_template("reports/mine.html", page=page,
+                           news=news_for_reporter(current_user),
+                           issue_status_names=ISSUE_STATUS_NAMES)
 
 
 @bp.route("/report/mine/<int:report_id>", methods=["GET", "POST"])
@@ -108,4 +139,6 @@ def own_detail(report_id: int):
         return redirect(url_for("reports.own_detail", report_id=report_id, _anchor="messages"))
     record("report.view", current_user, "report", report_id)
     return render_template("reports/own_detail.html", report=report, form=form,
-                           messages=messages_for(report_id)), 400 if form.errors else 200
+                           messages=messages_for(report_id),
+                           updates=issue_updates(report.known_issue_id),
+                           issue_status_names=ISSUE_STATUS_NAMES), 400 if form.errors else 200

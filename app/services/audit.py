@@ -27,7 +27,8 @@ ACTIONS = ("login.success", "login.failure", "logout", "report.view", "report.re
            "unit.create", "unit.rename", "unit.deactivate", "unit.reactivate",
            "known_issue.create", "known_issue.edit", "known_issue.attach", "known_issue.detach",
            "known_issue.merge", "known_issue.resolve", "known_issue.reopen",
-           "alert.seen", "alert.dismiss", "alert.link", "user.notify_alerts")
+           "alert.seen", "alert.dismiss", "alert.link", "user.notify_alerts",
+           "known_issue.update")
 
 
 def _plain(value: Any) -> Any:

@@ -6,6 +6,9 @@ text); a change to the known issue itself (create, edit, resolve, reopen,
 merge) writes one for the known issue. When a known issue is resolved, its
 resolution note reaches every reporter of its reports on their status page.
 
+Coordinators post updates on an open known issue (a workaround, an expected fix
+date) for its reporters, named and anonymous, to read with their report.
+
 Suggestions compare term profiles (app.services.similarity): a known issue's
 profile is the centroid of its `PROFILE_REPORTS` newest reports and its title
 and description.
@@ -31,8 +34,10 @@ from app.services.similarity import (
 )
 from ml.similarity import cosine, normalized
 from models import (
+    UPDATE_MAX,
     KnownIssue,
     KnownIssueStatus,
+    KnownIssueUpdate,
     Report,
     ReportTerm,
     Unit,
@@ -41,6 +46,7 @@ from models import (
     transaction,
     utcnow,
 )
+from models.report import reference_for
 from trends.weeks import week_start
 
 TITLE_MAX = 200
@@ -56,10 +62,23 @@ MIN_SUGGESTION = 0.25
 SPARKLINE_WEEKS = 12
 #: Reports attached, detached or split off in one request, at most.
 MAX_REPORTS = 1000
+#: Known issues with news on a reporter's "my reports" page, and updates shown of each.
+NEWS_ISSUES = 10
+NEWS_UPDATES = 3
 
 
 class IssueResolved(ServiceError):
     """The change needs an open known issue."""
+
+
+@dataclass(frozen=True)
+class IssueNews:
+    """A known issue that holds some of a reporter's reports, and its newest updates."""
+
+    issue: KnownIssue
+    updates: list[KnownIssueUpdate]
+    #: The reporter's reports in it: (id, reference), oldest first.
+    reports: list[tuple[int, str]]
 
 
 @dataclass
@@ -225,6 +244,58 @@ def reopen(issue_id: int, actor: User) -> KnownIssue:
     return issue
 
 
+def post_update(issue_id: int, body: str, actor: User) -> KnownIssueUpdate:
+    """News on an open known issue for every reporter in it (audited, without the text).
+
+    The same text sent again by the same coordinator (a double click, a form
+    sent again by reloading the page) is stored once.
+    """
+    body = (body or "").strip()
+    if not body or len(body) > UPDATE_MAX:
+        raise ServiceError(f"An update needs 1 to {UPDATE_MAX} characters.")
+    with transaction():
+        issue = _open_issue(issue_id)
+        last = db.session.scalar(select(KnownIssueUpdate).where(
+            KnownIssueUpdate.known_issue_id == issue.id)
+            .order_by(KnownIssueUpdate.id.desc()).limit(1))
+        if last is not None and (last.author_id, last.body) == (actor.id, body):
+            return last
+        update = KnownIssueUpdate(known_issue_id=issue.id, body=body, author_id=actor.id)
+        db.session.add(update)
+        db.session.flush()
+        record("known_issue.update", actor, "known_issue", issue_id, update_id=update.id)
+    return update
+
+
+def issue_updates(issue_id: int | None, limit: int | None = None) -> list[KnownIssueUpdate]:
+    """A known issue's updates, newest first ([] for no issue)."""
+    if issue_id is None:
+        return []
+    return list(db.session.scalars(
+        select(KnownIssueUpdate).where(KnownIssueUpdate.known_issue_id == issue_id)
+        .order_by(KnownIssueUpdate.id.desc()).limit(limit)))
+
+
+def news_for_reporter(user: User) -> list[IssueNews]:
+    """The known issues with updates that hold `user`'s named reports, latest news first."""
+    own = (select(Report.id, Report.known_issue_id)
+           .where(Report.reporter_id == user.id, Report.known_issue_id.is_not(None)))
+    reports_by_issue: dict[int, list[int]] = {}
+    for report_id, issue_id in db.session.execute(own):
+        reports_by_issue.setdefault(issue_id, []).append(report_id)
+    if not reports_by_issue:
+        return []
+    latest = func.max(KnownIssueUpdate.id)
+    newest = db.session.scalars(
+        select(KnownIssueUpdate.known_issue_id)
+        .where(KnownIssueUpdate.known_issue_id.in_(list(reports_by_issue)))
+        .group_by(KnownIssueUpdate.known_issue_id).order_by(latest.desc())
+        .limit(NEWS_ISSUES)).all()
+    return [IssueNews(get_known_issue(issue_id), issue_updates(issue_id, NEWS_UPDATES),
+                      [(i, reference_for(i)) for i in sorted(reports_by_issue[issue_id])])
+            for issue_id in newest]
+
+
 # Lists and figures -------------------------------------------------------------------------
 
 def issue_page(status: str | None, page: int, per_page: int) -> Pagination:
@@ -324,14 +395,39 @@ def suggest_known_issues(report_id: int, limit: int = 3) -> list[tuple[KnownIssu
     report = db.session.get(Report, report_id)
     if report is None:
         return []
-    vector = report_vector(report)
+    return _best_open_issues(report_vector(report), limit, leave_out=report.known_issue_id)
+
+
+def matching_known_issues(text: str, limit: int = 3) -> list[KnownIssue]:
+    """Open known issues that a text being typed looks like, best first.
+
+    For the report form: what it shows of them is the title and status, which
+    coordinators wrote, never a report's text. The work is that of one
+    suggestion: the newest `SUGGESTION_POOL` open known issues.
+    """
+    return [issue for issue, _score in _best_open_issues(text_vector(text), limit)]
+
+
+def _best_open_issues(vector: KeyedVector, limit: int,
+                      leave_out: int | None = None) -> list[tuple[KnownIssue, float]]:
+    """The open known issues (but `leave_out`) whose profile's cosine to `vector` reaches
+    `MIN_SUGGESTION`, best first."""
     if not vector:
         return []
-    issues = other_open_issues(report.known_issue_id)
+    issues = other_open_issues(leave_out)
     issue_profiles = profiles(issues)
     scored = [(issue, cosine(vector, issue_profiles[issue.id])) for issue in issues]
     scored = [(issue, score) for issue, score in scored if score >= MIN_SUGGESTION]
     return sorted(scored, key=lambda item: (-item[1], -item[0].id))[:limit]
+
+
+def open_known_issue_id(issue_id: int | None) -> int | None:
+    """`issue_id` if it names an open known issue, else None (a reporter's choice on the
+    form that was tampered with, or whose issue was resolved or merged meanwhile)."""
+    if issue_id is None:
+        return None
+    return db.session.scalar(select(KnownIssue.id).where(
+        KnownIssue.id == issue_id, KnownIssue.status == KnownIssueStatus.OPEN))
 
 
 def proposed_reports(issue_id: int, limit: int = 10) -> list[tuple[Report, float]]:

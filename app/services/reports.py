@@ -16,6 +16,7 @@ import ml
 from app.services import NotFound
 from app.services.classification import classify_reports
 from app.services.identifiers import deidentified_columns
+from app.services.known_issues import open_known_issue_id
 from app.services.similarity import index_reports
 from app.services.workflow import apply_suggested_risk
 from models import Report, User, db, transaction, utcnow
@@ -39,6 +40,8 @@ class ReportDraft:
     impact: str
     suggestion: str | None
     submission_token: str
+    #: The open known issue the reporter said "this is my problem too" about, if any.
+    known_issue_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,10 @@ def submit_report(draft: ReportDraft, reporter: User | None) -> Submission:
     submission, no minute of the occurrence and nothing else that points to a person
     is stored. The report is committed
     before classification runs, so a failing classifier loses nothing.
+
+    A report whose reporter chose an open known issue on the form is filed in it
+    (not audited: the submission is not either); a choice of any other issue is
+    ignored, and the report is filed like any other.
     """
     digest = token_digest(draft.submission_token)
     report = _find_by_digest(digest) or _insert(draft, reporter, digest)
@@ -136,6 +143,7 @@ def _insert(draft: ReportDraft, reporter: User | None, digest: str) -> Report:
     report = new_report(draft, reporter, utcnow())
     try:
         with transaction():
+            report.known_issue_id = open_known_issue_id(draft.known_issue_id)
             apply_suggested_risk(report)  # from the impact alone until it is classified
             db.session.add(report)
     except IntegrityError:

@@ -78,7 +78,8 @@ def _naming(name: str) -> Iterator[None]:
         raise DuplicateUnit(f"a unit named {name.strip()} already exists") from error
 
 
-def create_unit(actor: User, name: str) -> Unit:
+def create_unit(actor: User | None, name: str) -> Unit:
+    """A new active unit; `actor` None is the system (the command line)."""
     with _naming(name):
         unit = Unit(name=_clean_name(name))
         db.session.add(unit)

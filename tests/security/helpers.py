@@ -114,6 +114,8 @@ EXPECTED = {
     ("GET", "/admin/units/<int:unit_id>"): ADMIN,
     ("POST", "/admin/units/<int:unit_id>"): ADMIN,
     ("POST", "/admin/units/<int:unit_id>/<any(deactivate, reactivate):change>"): ADMIN,
+    ("GET", "/report/matching-issues"): EVERYONE,
+    ("POST", "/known-issues/<int:issue_id>/updates"): COORDINATOR,
 }
 
 

@@ -318,7 +318,8 @@ def log_request(logger: Logger, method: str, target: str) -> None:
 @pytest.mark.parametrize(("method", "target"), [
     ("POST", "/"), ("GET", "/"), ("GET", "/?lang=en"), ("POST", "/status"),
     ("GET", "/status"), ("POST", "//status"), ("POST", "/status/answer"),
-    ("GET", "/static/vaka.css"), ("GET", "/favicon.ico")])
+    ("GET", "/static/vaka.css"), ("GET", "/favicon.ico"),
+    ("GET", "/report/matching-issues?text=Skrivaren+skriver+inte+ut")])
 def test_gunicorn_writes_no_access_line_for_the_anonymous_pages(gunicorn_logger, tmp_path,
                                                                 method, target):
     log_request(gunicorn_logger, method, target)
@@ -339,7 +340,7 @@ def test_the_unlogged_paths_are_the_apps_anonymous_pages(app):
     with app.test_request_context():
         assert unlogged(url_for("reports.new")) and unlogged(url_for("reports.status"))
         assert unlogged(url_for("static", filename="vaka.css"))
-    anonymous = {"reports.new", "reports.status", "static"}
+    anonymous = {"reports.new", "reports.status", "reports.matching_issues", "static"}
     assert {rule.endpoint for rule in app.url_map.iter_rules() if unlogged(rule.rule)} == anonymous
 
 

@@ -70,6 +70,7 @@ def attack_body(endpoint: str, world) -> dict[str, object]:
                                 "report_ids": str(world.named_report_id)},
         "alerts.linking": {"known_issue": str(world.other_known_issue_id)},
         "alerts.notifications": {"notify_alerts": "y"},
+        "known_issues.update": {"body": "Posted by a forged form"},
         "auth.login": {"email": world.users["admin"].email, "password": PASSWORD},
         "auth.password": {"current": PASSWORD, **password},
         "i18n.choose_language": {"next": "/status"},

@@ -199,6 +199,20 @@ def save_unit_name(scene: Scene, text: str) -> None:
     scene.report_id = scene.newest(Report)
 
 
+def save_known_issue_text(field: str, action: str) -> Callable[[Scene, str], None]:
+    """A coordinator puts the named report in the seeded known issue (the anonymous one
+    is in it), then writes the text into its title or an update for its reporters."""
+
+    def save(scene: Scene, text: str) -> None:
+        coordinator, issue_id = scene.browser("coordinator"), scene.world.known_issue_id
+        coordinator.post("/known-issues/attach", data={
+            "issue": str(issue_id), "report_ids": str(scene.world.named_report_id)})
+        response = coordinator.post(f"/known-issues/{issue_id}/{action}", data={field: text})
+        assert response.status_code == 302
+
+    return save
+
+
 @dataclass(frozen=True)
 class Store:
     """A field whose text is stored, and the pages (keys of PAGES) that must show it."""
@@ -232,6 +246,10 @@ STORES = [
           frozenset({"admin users", "admin user", "triage detail", "audit log"})),
     Store("flask users create", "email", save_email_by_command,
           frozenset({"admin users", "admin user", "triage detail", "audit log"})),
+    Store("/known-issues/N/updates", "body", save_known_issue_text("body", "updates"),
+          frozenset({"known issue", "own report", "my reports", "receipt status"})),
+    Store("/known-issues/N/edit", "title", save_known_issue_text("title", "edit"),
+          frozenset({"known issue", "own report", "my reports", "receipt status"})),
     Store("/admin/units", "name", save_unit_name,
           frozenset({"report form", "triage queue", "triage detail", "export page",
                      "export CSV", "admin units", "admin unit"})),
@@ -252,6 +270,7 @@ PAGES: dict[str, Callable[[Scene], TestResponse]] = {
     "triage queue": _get("coordinator", lambda s: "/triage/?order=newest"),
     "triage detail": _get("coordinator", lambda s: f"/triage/reports/{s.report_id}"),
     "overview": _get("coordinator", lambda s: "/overview"),
+    "known issue": _get("coordinator", lambda s: f"/known-issues/{s.world.known_issue_id}"),
     "export page": _get("researcher", lambda s: "/export/"),
     "export CSV": _get("researcher", lambda s: "/export/reports"),
     "audit log": _get("admin", lambda s: "/admin/audit"),

@@ -1,0 +1,131 @@
+"""Importing historical reports (an export of the region's deviation system, a pilot's
+reports) as anonymous reports submitted at their own time.
+
+Each report is built as the report form builds one (`app.services.reports.new_report`
+with the given submission time): anonymous, with a receipt hash of a random token whose
+receipt nobody is ever shown, no submission time of day (only the date and the hour)
+and its occurrence to the hour. Reports are written in time order, `BATCH` per
+transaction, and each batch is then handled as if it had just arrived
+(`_after_import`), before the next is written. The lines are checked before this
+(app/reports/import_file.py): a file with a bad line imports nothing.
+"""
+
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+
+from sqlalchemy import select
+
+from app.services import ServiceError
+from app.services.classification import classify_reports
+from app.services.reports import ReportDraft, new_report
+from app.services.similarity import index_reports
+from app.services.units import NAME_MAX, create_unit
+from app.services.workflow import apply_suggested_risk
+from models import Report, Unit, db, transaction
+
+#: Reports written per transaction.
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One checked line of the file."""
+
+    line: int
+    submitted: datetime
+    unit: str
+    kind: str
+    text: str
+    area: str
+    impact: str
+    suggestion: str | None
+    occurred: datetime
+
+
+@dataclass(frozen=True)
+class Imported:
+    line: int
+    id: int
+    reference: str
+
+
+def _key(name: str) -> str:
+    """Unit names are matched whatever their letter case, as the admin pages keep them
+    unique."""
+    return name.strip().casefold()
+
+
+def _units() -> dict[str, Unit]:
+    return {_key(unit.name): unit for unit in db.session.scalars(select(Unit))}
+
+
+def unit_problems(names: Iterable[str], create: bool) -> dict[str, str]:
+    """What stops each of these unit names from being used, by name (absent: nothing).
+
+    An inactive unit takes no new reports, as on the form; an unknown one is
+    created only if `create` says so.
+    """
+    units, problems = _units(), {}
+    for name in set(names):
+        unit = units.get(_key(name))
+        if unit is not None and not unit.active:
+            problems[name] = f"unit {name!r} is inactive (an admin can reactivate it)"
+        elif unit is None and not create:
+            problems[name] = f"unknown unit {name!r} (--create-units creates it)"
+        elif unit is None and len(name.strip()) > NAME_MAX:
+            problems[name] = f"unit: a unit name has at most {NAME_MAX} characters"
+    return problems
+
+
+def create_missing_units(names: Iterable[str]) -> int:
+    """Create the units of `names` that do not exist (audited as the system's); returns
+    how many were created."""
+    spelled = {_key(name): name.strip() for name in names}
+    missing = sorted(spelled.keys() - _units().keys())
+    for key in missing:
+        create_unit(None, spelled[key])
+    return len(missing)
+
+
+def import_reports(rows: Iterable[ImportRow]) -> list[Imported]:
+    """Write the rows (in time order) as anonymous reports, a batch per transaction."""
+    units = _units()
+    imported: list[Imported] = []
+    for batch in _batches(iter(rows)):
+        with transaction():
+            reports = [_report(row, units) for row in batch]
+            db.session.add_all(reports)
+            db.session.flush()
+        ids = [report.id for report in reports]
+        _after_import(ids)
+        imported += [Imported(row.line, report.id, report.reference)
+                     for row, report in zip(batch, reports, strict=True)]
+    return imported
+
+
+def _batches(rows: Iterator[ImportRow]) -> Iterator[list[ImportRow]]:
+    while batch := list(islice(rows, BATCH)):
+        yield batch
+
+
+def _report(row: ImportRow, units: dict[str, Unit]) -> Report:
+    unit = units.get(_key(row.unit))
+    if unit is None or not unit.active:
+        raise ServiceError(f"line {row.line}: no active unit {row.unit!r}")
+    draft = ReportDraft(kind=row.kind, text=row.text, occurred_at=row.occurred,
+                        unit_id=unit.id, area=row.area, impact=row.impact,
+                        suggestion=row.suggestion, submission_token=secrets.token_urlsafe(24))
+    report = new_report(draft, None, row.submitted)
+    apply_suggested_risk(report)  # from the impact alone until it is classified
+    return report
+
+
+def _after_import(ids: list[int]) -> None:
+    """What happens to a batch of reports once written, as to a report sent from the
+    form: classification, then the similarity index. Grouping into emerging issues
+    belongs here too, after indexing."""
+    classify_reports(ids)
+    index_reports(ids)
