@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.fill import log  # noqa: E402
-from bench.golive_scenario import SMALL, Fault, Planned, Scenario, Shape, control, go_live  # noqa: E402
+from bench.golive_scenario import SMALL, Fault, Planned, Scenario, control, go_live, shapes  # noqa: E402
 
 #: An alert is a fault's when at least this many of its reports are, making this share.
 FAULT_ALERT_REPORTS = 3
@@ -242,11 +242,14 @@ def peak_alerts(outcome: Replay) -> list[str]:
 
 def bench_app(database: Path):
     from app import create_app
-    from config import Config
+    from config import Config, TestingConfig
 
+    # Cheap hashes, as the tests have them: a receipt's scrypt hash costs 0.1 s a report,
+    # which would make the import, not the grouping, the replay's work.
     return create_app(Config, SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}",
                       SECRET_KEY=secrets.token_hex(32), WARM_UP_MODEL=False,
-                      RATELIMIT_STORAGE_URI="memory://")
+                      RATELIMIT_STORAGE_URI="memory://",
+                      PASSWORD_HASH_METHOD=TestingConfig.PASSWORD_HASH_METHOD)
 
 
 def dispose(app) -> None:
@@ -297,7 +300,7 @@ def scenarios(seed: int, count: int, small: bool, quiet_days: int) -> list[Scena
     if small:
         return [go_live(seed, 0, SMALL), control(seed, history_days=5, quiet_days=quiet_days,
                                                  units=SMALL.units)]
-    return [*(go_live(seed, index, Shape(faults=1 + index % 2)) for index in range(count)),
+    return [*(go_live(seed, index, shape) for index, shape in enumerate(shapes(seed, count))),
             control(seed, quiet_days=quiet_days)]
 
 

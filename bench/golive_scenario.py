@@ -11,6 +11,7 @@ nothing else. Every report carries its truth: "quiet", "flood:THEME" or "fault:N
 Pure Python: no Flask, no database.
 """
 
+import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -80,9 +81,7 @@ class Shape:
     history_days: int = 84
     live_hours: int = 72
     flood: bool = True
-    faults: int = 1
-    #: Which faults (default: `faults` of them, taken in turn by the scenario's number).
-    fault_names: tuple[str, ...] = ()
+    faults: tuple[str, ...] = ("tube",)
     fault_per_day: tuple[float, float] = (25.0, 40.0)
 
 
@@ -181,13 +180,6 @@ def fault_reports(fault: Fault, end: datetime, rng: random.Random) -> list[Plann
     return reports
 
 
-def fault_names(shape: Shape, turn: int) -> tuple[str, ...]:
-    """The shape's faults, or `shape.faults` of them starting at number `turn`, in turn."""
-    names = sorted(FAULTS)
-    return shape.fault_names or tuple(names[(turn + n) % len(names)]
-                                      for n in range(shape.faults))
-
-
 def choose_faults(names: tuple[str, ...], units: list[str], start: datetime, shape: Shape,
                   rng: random.Random) -> list[Fault]:
     """The faults named, each in 2-3 units, starting on day 1 or 2 of the go-live."""
@@ -206,6 +198,13 @@ def corpus_texts() -> list[str]:
     return [example.text for example in load_corpus()]
 
 
+def shapes(seed: int, count: int) -> list[Shape]:
+    """`count` full-size scenarios with one fault, then two, then one...: every fault in turn."""
+    names = itertools.islice(itertools.cycle(sorted(FAULTS)), seed, None)
+    return [Shape(faults=tuple(itertools.islice(names, 1 + index % 2)))
+            for index in range(count)]
+
+
 def go_live(seed: int, index: int, shape: Shape = Shape()) -> Scenario:
     """Scenario `index` of `seed`: quiet history, then the go-live with its flood and faults."""
     rng = random.Random(f"go-live {seed} {index}")
@@ -216,7 +215,7 @@ def go_live(seed: int, index: int, shape: Shape = Shape()) -> Scenario:
     live = quiet_reports(rates, GO_LIVE, shape.live_hours, corpus, rng)
     if shape.flood:
         live += flood_reports(rates, GO_LIVE, rng)
-    faults = choose_faults(fault_names(shape, seed + index), list(rates), GO_LIVE, shape, rng)
+    faults = choose_faults(shape.faults, list(rates), GO_LIVE, shape, rng)
     end = GO_LIVE + timedelta(hours=shape.live_hours)
     for fault in faults:
         live += fault_reports(fault, end, rng)
@@ -240,5 +239,5 @@ def control(seed: int, history_days: int = 28, quiet_days: int = 35,
 
 
 #: The test suite's: eight units, five quiet days, the flood, the pneumatic tube fault.
-SMALL = Shape(units=8, history_days=5, live_hours=40, fault_names=("tube",),
+SMALL = Shape(units=8, history_days=5, live_hours=40, faults=("tube",),
               fault_per_day=(30.0, 30.0))
