@@ -1,6 +1,7 @@
 """Command-line administration: every ``flask --app app`` command is registered here.
 
-``users``, ``ml``, ``retention``, ``similarity``, ``demo-data`` and ``permissions``
+``users``, ``ml``, ``retention``, ``similarity``, ``grouping``, ``demo-data`` and
+``permissions``
 are defined below; ``export`` lives with the research export (app/export/cli.py).
 """
 
@@ -22,6 +23,7 @@ from app.services.classification import (
     train_candidate,
 )
 from app.services.demo import DemoError, load_demo_data
+from app.services.grouping import group_reports, ungrouped_report_ids
 from app.services.retention import RetentionOutcome, apply_retention
 from app.services.similarity import count_reports, rebuild_index
 from app.services.users import create_user
@@ -32,6 +34,7 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 ml_cli = AppGroup("ml", help="Train and apply the report classifier.")
 retention_cli = AppGroup("retention", help="Remove report text older than the retention rule.")
 similarity_cli = AppGroup("similarity", help="Maintain the index of similar reports.")
+grouping_cli = AppGroup("grouping", help="Group reports into emerging issues.")
 
 
 @users_cli.command("create")
@@ -156,6 +159,16 @@ def rebuild_command() -> None:
     click.echo(f"{count} reports have terms in the similarity index.")
 
 
+@grouping_cli.command("rebuild")
+def grouping_rebuild_command() -> None:
+    """Group every report in no emerging issue, in the order they arrived (after migration 0013)."""
+    ids = ungrouped_report_ids()
+    with click.progressbar(length=len(ids), label="Grouping reports") as bar:
+        count = group_reports(ids, progress=bar.update)
+    click.echo(f"{count} of {len(ids)} ungrouped reports are in an emerging issue "
+               "or a known issue now.")
+
+
 @click.command("demo-data")
 @with_appcontext
 @click.option("--reports", "report_count", default=300, show_default=True,
@@ -193,5 +206,5 @@ def permissions_command() -> None:
 def register_cli(app: Flask) -> None:
     """Add every command group and command of ``flask --app app`` (Flask-Migrate adds ``db``)."""
     for command in (users_cli, ml_cli, retention_cli, similarity_cli, export_cli,
-                    demo_data_command, permissions_command):
+                    demo_data_command, permissions_command, grouping_cli):
         app.cli.add_command(command)

@@ -59,6 +59,11 @@ ACTION_NAMES = {
     "known_issue.merge": _l("Merged a known issue into another"),
     "known_issue.resolve": _l("Resolved a known issue"),
     "known_issue.reopen": _l("Reopened a known issue"),
+    "emerging_issue.confirm": _l("Confirmed an emerging issue as a known issue"),
+    "emerging_issue.merge": _l("Merged an emerging issue into a known issue"),
+    "emerging_issue.split": _l("Split an emerging issue"),
+    "emerging_issue.dismiss": _l("Dismissed an emerging issue"),
+    "emerging_issue.move_out": _l("Moved a report out of an emerging issue"),
 }
 #: Translated names of the kinds of object an event is about.
 OBJECT_NAMES = {

@@ -26,7 +26,9 @@ ACTIONS = ("login.success", "login.failure", "logout", "report.view", "report.re
            "user.create", "user.role", "user.disable", "user.enable", "user.password_reset",
            "unit.create", "unit.rename", "unit.deactivate", "unit.reactivate",
            "known_issue.create", "known_issue.edit", "known_issue.attach", "known_issue.detach",
-           "known_issue.merge", "known_issue.resolve", "known_issue.reopen")
+           "known_issue.merge", "known_issue.resolve", "known_issue.reopen",
+           "emerging_issue.confirm", "emerging_issue.merge", "emerging_issue.split",
+           "emerging_issue.dismiss", "emerging_issue.move_out")
 
 
 def _plain(value: Any) -> Any:
