@@ -32,6 +32,7 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
         admin,
         anonymity,
         auth,
+        emerging,
         errors,
         export,
         guards,
@@ -47,7 +48,7 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
 
     for extension in (i18n, anonymity, auth, guards, errors, security, throttle):
         extension.init_app(app)
-    for feature in (reports, triage, export, auth, admin, known_issues, overview):
+    for feature in (reports, triage, export, auth, admin, known_issues, overview, emerging):
         app.register_blueprint(feature.bp)
     register_cli(app)
     app.context_processor(_display_names)

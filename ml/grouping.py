@@ -248,7 +248,8 @@ def title(profile: Mapping[str, float], texts: Iterable[str],
 
     "provsvar · rörposten · journalen": for each of the profile's heaviest word
     terms, the original word that most often gave it in `texts` (which must be
-    de-identified); a term no text gives is left out, as is a word already used.
+    de-identified); a term no text gives is left out, as is a word already used
+    (with or without its diacritics).
     """
     words, _ = _blocks(profile)
     wanted = list(similarity.top_terms(words, 3 * terms))
@@ -263,7 +264,7 @@ def title(profile: Mapping[str, float], texts: Iterable[str],
     for term in wanted:
         if surfaces[term]:
             word = max(surfaces[term].items(), key=lambda item: (item[1], item[0]))[0]
-            if word not in chosen:
+            if fold(word) not in {fold(other) for other in chosen}:
                 chosen.append(word)
         if len(chosen) == terms:
             break

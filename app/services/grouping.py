@@ -171,8 +171,9 @@ def group_report(report_id: int) -> EmergingIssue | None:
         return None
     group = _choose(vector, report_id)
     if group is None:
+        # Dated to the hour, as an anonymous report is: the second would tell when it came.
         group = EmergingIssue(status=EmergingStatus.FORMING, profile={}, excluded={},
-                              member_count=0)
+                              member_count=0, created_at=report.submitted_hour or utcnow())
         db.session.add(group)
         db.session.flush()
     else:

@@ -90,6 +90,13 @@ EXPECTED = {
     ("POST", "/known-issues/<int:issue_id>/split"): COORDINATOR,
     ("POST", "/known-issues/<int:issue_id>/detach"): COORDINATOR,
     ("POST", "/known-issues/attach"): COORDINATOR,
+    ("GET", "/emerging-issues/"): COORDINATOR,
+    ("GET", "/emerging-issues/<int:group_id>"): COORDINATOR,
+    ("POST", "/emerging-issues/<int:group_id>/confirm"): COORDINATOR,
+    ("POST", "/emerging-issues/<int:group_id>/merge"): COORDINATOR,
+    ("POST", "/emerging-issues/<int:group_id>/split"): COORDINATOR,
+    ("POST", "/emerging-issues/<int:group_id>/dismiss"): COORDINATOR,
+    ("POST", "/emerging-issues/<int:group_id>/move-out"): COORDINATOR,
     ("GET", "/export/"): EXPORTERS,
     ("GET", "/export/reports"): EXPORTERS,
     ("GET", "/export/codebook.csv"): EXPORTERS,
@@ -140,6 +147,8 @@ class World:
     #: An open known issue holding the anonymous report, and another, empty one.
     known_issue_id: int
     other_known_issue_id: int
+    #: An open emerging issue holding both reports.
+    emerging_issue_id: int
 
 
 #: Which seeded object fills a URL argument of that name. A route with an argument
@@ -151,6 +160,7 @@ URL_ARGS: dict[str, Callable[[World], object]] = {
     "unit_id": lambda world: world.unit_id,
     "code": lambda world: "en",
     "issue_id": lambda world: world.known_issue_id,
+    "group_id": lambda world: world.emerging_issue_id,
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from app.auth.access import can, permission_required, permission_table
-from models import KnownIssue, ModelVersion, User
+from models import EmergingIssue, KnownIssue, ModelVersion, User
 from tests.helpers import PASSWORD, persist
 from tests.security.helpers import CALLERS, EXPECTED
 
@@ -52,6 +52,7 @@ def path_for(app, make_unit, make_report):
         "code": lambda _owner: "en",
         "issue_id": lambda _owner: persist(app, KnownIssue(
             title="Target", created_by_id=target_user(None))).id,
+        "group_id": lambda _owner: persist(app, EmergingIssue(title="Target")).id,
     }
 
     def build(rule: str, owner: User | None) -> str:
