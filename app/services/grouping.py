@@ -28,9 +28,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import case, delete, func, or_, select, union_all, update
+from sqlalchemy import CompoundSelect, bindparam, case, delete, func, or_, select, union_all, update
 
 from app.services import NotFound, ServiceError
 from app.services.audit import record
@@ -44,7 +45,6 @@ from app.services.issue_profiles import (
     take,
 )
 from app.services.known_issues import IssueResolved, checked_text, get_known_issue, move_reports
-from app.services.similarity import plain_rows
 from ml import grouping
 from ml.similarity import term_key
 from models import (
@@ -99,21 +99,28 @@ def _block_dots(vector: grouping.Vector) -> dict[int, tuple[float, bool]]:
     return keyed
 
 
+@lru_cache(maxsize=2 * (grouping.WORD_FEATURES + grouping.CHAR_FEATURES))
+def _postings(terms: int) -> CompoundSelect:
+    """For `terms` keys (bound as k0, k1, ...): the newest groups indexing each, with
+    weights. Built once per number of keys, so SQLAlchemy compiles it once too."""
+    postings = [select(EmergingIssueTerm.term_key, EmergingIssueTerm.emerging_issue_id,
+                       EmergingIssueTerm.weight)
+                .where(EmergingIssueTerm.term_key == bindparam(f"k{number}"))
+                .order_by(EmergingIssueTerm.emerging_issue_id.desc())
+                .limit(POSTINGS_PER_TERM).subquery() for number in range(terms)]
+    return union_all(*(select(p.c.term_key, p.c.emerging_issue_id, p.c.weight)
+                       for p in postings))
+
+
 def _candidates(vector: grouping.Vector) -> list[int]:
     """The ids of the groups sharing most of the report's weight, best first."""
     keyed = _block_dots(vector)
     if not keyed:
         return []
-    postings = [select(EmergingIssueTerm.term_key, EmergingIssueTerm.emerging_issue_id,
-                       EmergingIssueTerm.weight)
-                .where(EmergingIssueTerm.term_key == key)
-                .order_by(EmergingIssueTerm.emerging_issue_id.desc())
-                .limit(POSTINGS_PER_TERM).subquery() for key in keyed]
-    query = union_all(*(select(p.c.term_key, p.c.emerging_issue_id, p.c.weight)
-                        for p in postings))
+    keys = {f"k{number}": key for number, key in enumerate(keyed)}
     words: Counter[int] = Counter()
     chars: Counter[int] = Counter()
-    for key, group_id, weight in plain_rows(query):
+    for key, group_id, weight in db.session.connection().execute(_postings(len(keys)), keys):
         share, is_word = keyed[key]
         (words if is_word else chars)[group_id] += share * weight
     best = {group_id: max(words[group_id], chars[group_id]) for group_id in words | chars}
