@@ -386,11 +386,11 @@ def test_stale_groups_fade_and_leave_the_index(app, filed):
             EmergingIssueTerm.emerging_issue_id == group_id)) == 0
 
 
-def test_a_group_fades_when_a_report_arrives_long_after_its_last(app, make_report):
-    first = make_report(LABELS[0], submitted=START)
+def test_bulk_grouping_goes_by_arrival_and_fades_what_a_month_left_alone(app, make_report):
     later = make_report(LABELS[1], submitted=START + timedelta(days=30))
+    first = make_report(LABELS[0], submitted=START)
     with app.app_context():
-        assert group_reports([first, later]) == 2
+        assert group_reports([later, first, 999_999]) == 2
         assert group_of(first) != group_of(later)
         assert db.session.get(EmergingIssue, group_of(first)).status == "faded"
 

@@ -207,9 +207,9 @@ def _join_known_issue(report: Report, issue: KnownIssue) -> None:
 
 def group_reports(report_ids: Iterable[int],
                   progress: Callable[[int], None] | None = None) -> int:
-    """Group these reports one by one, in the given order, a batch per transaction;
-    returns how many have a group afterwards. Bulk loaders pass them in time order."""
-    ids = list(dict.fromkeys(report_ids))
+    """Group these reports one by one in the order they arrived (hour, then id), a batch
+    per transaction; returns how many have a group afterwards. For bulk loaders."""
+    ids = _arrival_order(set(report_ids))
     grouped = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
@@ -218,6 +218,17 @@ def group_reports(report_ids: Iterable[int],
         if progress is not None:
             progress(len(chunk))
     return grouped
+
+
+def _arrival_order(report_ids: set[int]) -> list[int]:
+    """The existing reports among these ids, by the hour they arrived, then by id."""
+    ids = sorted(report_ids)
+    arrivals: list[tuple[datetime, int]] = []
+    for start in range(0, len(ids), MAX_REPORTS):
+        arrivals += [(hour or datetime.min, report_id) for report_id, hour in db.session.execute(
+            select(Report.id, Report.submitted_hour)
+            .where(Report.id.in_(ids[start:start + MAX_REPORTS])))]
+    return [report_id for _hour, report_id in sorted(arrivals)]
 
 
 def ungrouped_report_ids() -> list[int]:
