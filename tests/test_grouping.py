@@ -89,6 +89,12 @@ def test_character_ngrams_fold_diacritics_and_share_most_grams_despite_a_typo():
 def test_a_word_known_only_with_its_diacritics_still_gets_its_concept():
     assert "=medication" in grouping.word_terms("lakemedel saknas", "sv")
     assert "=medication" in grouping.word_terms("läkemedel saknas", "sv")
+    assert "=slow" in grouping.word_terms("systemet ar langsamt", "sv")
+
+
+def test_a_stop_word_typed_without_diacritics_is_no_term():
+    assert grouping.word_terms("nagra prover fran rorposten", "sv") == ["=lab", "rorpost"]
+    assert not any("nagr" in gram for gram in grouping.char_grams("nagra prover", "sv"))
 
 
 def test_a_vector_keeps_only_its_heaviest_features_per_block():
