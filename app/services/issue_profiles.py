@@ -165,8 +165,10 @@ def profile_row(issue: KnownIssue) -> EmergingIssue:
         EmergingIssue.status == EmergingStatus.CONFIRMED))
     if row is not None:
         return row
+    # Dated as its known issue: made while a report is filed, the time would date that report.
     row = EmergingIssue(status=EmergingStatus.CONFIRMED, known_issue_id=issue.id,
-                        title=issue.title[:200], profile={}, excluded={}, member_count=0)
+                        title=issue.title[:200], profile={}, excluded={}, member_count=0,
+                        created_at=issue.created_at)
     db.session.add(row)
     db.session.flush()
     take(db.session.scalars(select(Report).where(Report.known_issue_id == issue.id)
