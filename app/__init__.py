@@ -33,6 +33,7 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
         alerts,
         anonymity,
         auth,
+        emerging,
         errors,
         export,
         guards,
@@ -48,7 +49,8 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
 
     for extension in (i18n, anonymity, auth, guards, errors, security, throttle):
         extension.init_app(app)
-    for feature in (reports, triage, export, auth, admin, known_issues, overview, alerts):
+    for feature in (reports, triage, export, auth, admin, known_issues, overview, alerts,
+                    emerging):
         app.register_blueprint(feature.bp)
     register_cli(app)
     app.context_processor(_display_names)

@@ -1,8 +1,8 @@
 """Command-line administration: every ``flask --app app`` command is registered here.
 
-``users``, ``ml``, ``retention``, ``similarity``, ``alerts``, ``demo-data`` and ``permissions``
-are defined below; ``export`` lives with the research export (app/export/cli.py),
-``reports`` (import) with the reports (app/reports/cli.py).
+``users``, ``ml``, ``retention``, ``similarity``, ``grouping``, ``alerts``, ``demo-data`` and
+``permissions`` are defined below; ``export`` lives with the research export
+(app/export/cli.py), ``reports`` (import) with the reports (app/reports/cli.py).
 """
 
 import json
@@ -30,6 +30,7 @@ from app.services.classification import (
     train_candidate,
 )
 from app.services.demo import DemoError, load_demo_data
+from app.services.grouping import group_reports, ungrouped_report_ids
 from app.services.retention import RetentionOutcome, apply_retention
 from app.services.similarity import count_reports, rebuild_index
 from app.services.users import create_user
@@ -41,6 +42,7 @@ ml_cli = AppGroup("ml", help="Train and apply the report classifier.")
 retention_cli = AppGroup("retention", help="Remove report text older than the retention rule.")
 similarity_cli = AppGroup("similarity", help="Maintain the index of similar reports.")
 alerts_cli = AppGroup("alerts", help="Evaluate and list the alerts.")
+grouping_cli = AppGroup("grouping", help="Group reports into emerging issues.")
 
 
 @users_cli.command("create")
@@ -177,6 +179,16 @@ def rebuild_command() -> None:
     click.echo(f"{count} reports have terms in the similarity index.")
 
 
+@grouping_cli.command("rebuild")
+def grouping_rebuild_command() -> None:
+    """Group every report in no emerging issue, in the order they arrived (after migration 0013)."""
+    ids = ungrouped_report_ids()
+    with click.progressbar(length=len(ids), label="Grouping reports") as bar:
+        count = group_reports(ids, progress=bar.update)
+    click.echo(f"{count} of {len(ids)} ungrouped reports are in an emerging issue "
+               "or a known issue now.")
+
+
 @click.command("demo-data")
 @with_appcontext
 @click.option("--reports", "report_count", default=300, show_default=True,
@@ -254,5 +266,6 @@ def alert_json(alert: Alert) -> dict:
 def register_cli(app: Flask) -> None:
     """Add every command group and command of ``flask --app app`` (Flask-Migrate adds ``db``)."""
     for command in (users_cli, ml_cli, retention_cli, similarity_cli, export_cli,
-                    demo_data_command, permissions_command, alerts_cli, reports_cli):
+                    demo_data_command, permissions_command, grouping_cli, alerts_cli,
+                    reports_cli):
         app.cli.add_command(command)

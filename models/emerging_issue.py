@@ -9,9 +9,11 @@ holds one report and *open* from the second on, until a coordinator decides:
 - dismiss: it is not one thing (status ``dismissed``); its reports stay where they are;
 - it *fades* when no report joined it for a while (status ``faded``).
 
-A known issue keeps one group row (``known_issue_id`` set, status ``confirmed``
-or ``merged``) as its term profile, so a new report can join an open known issue
-the same way it joins an emerging one.
+A known issue keeps one group row (``known_issue_id`` set, status ``confirmed``)
+as its term profile and the holder of its members, so a new report can join an
+open known issue the same way it joins an emerging one. A group merged into a
+known issue (status ``merged``) points to it too, but its members and profile
+moved to that known issue's row; only one row per known issue is ``confirmed``.
 
 `profile` is the sum of the members' grouping vectors (term -> weight, its
 heaviest terms only); `excluded` is the same sum over the reports a coordinator
@@ -24,7 +26,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db, utcnow
@@ -60,6 +62,10 @@ class EmergingIssue(db.Model):
             name="decided_into_known_issue",
         ),
         Index("ix_emerging_issue_status_last", "status", "last_report_at"),
+        # A known issue's profile row: one per known issue (merged rows point to it too).
+        Index("uq_emerging_issue_known_issue_profile", "known_issue_id", unique=True,
+              sqlite_where=text("status = 'confirmed'"),
+              postgresql_where=text("status = 'confirmed'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,8 +80,7 @@ class EmergingIssue(db.Model):
     #: The hours its first and its latest member arrived (see Report.submitted_hour).
     first_report_at: Mapped[datetime | None]
     last_report_at: Mapped[datetime | None]
-    known_issue_id: Mapped[int | None] = mapped_column(ForeignKey("known_issue.id"),
-                                                       unique=True)
+    known_issue_id: Mapped[int | None] = mapped_column(ForeignKey("known_issue.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -64,6 +64,11 @@ ACTION_NAMES = {
     "alert.link": _l("Linked an alert to a known issue"),
     "user.notify_alerts": _l("Changed alert e-mails"),
     "known_issue.update": _l("Posted an update on a known issue"),
+    "emerging_issue.confirm": _l("Confirmed an emerging issue as a known issue"),
+    "emerging_issue.merge": _l("Merged an emerging issue into a known issue"),
+    "emerging_issue.split": _l("Split an emerging issue"),
+    "emerging_issue.dismiss": _l("Dismissed an emerging issue"),
+    "emerging_issue.move_out": _l("Moved a report out of an emerging issue"),
 }
 #: Translated names of the kinds of object an event is about.
 OBJECT_NAMES = {

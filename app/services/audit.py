@@ -28,7 +28,8 @@ ACTIONS = ("login.success", "login.failure", "logout", "report.view", "report.re
            "known_issue.create", "known_issue.edit", "known_issue.attach", "known_issue.detach",
            "known_issue.merge", "known_issue.resolve", "known_issue.reopen",
            "alert.seen", "alert.dismiss", "alert.link", "user.notify_alerts",
-           "known_issue.update")
+           "known_issue.update", "emerging_issue.confirm", "emerging_issue.merge",
+           "emerging_issue.split", "emerging_issue.dismiss", "emerging_issue.move_out")
 
 
 def _plain(value: Any) -> Any:

@@ -23,6 +23,7 @@ from sqlalchemy import delete, distinct, func, select, union_all
 
 from app.services import NotFound, ServiceError
 from app.services.audit import record
+from app.services.issue_profiles import follow, leave, move_profiles
 from app.services.report_queries import get_reports
 from app.services.similarity import (
     KeyedVector,
@@ -100,7 +101,7 @@ def get_known_issue(issue_id: int) -> KnownIssue:
     return issue
 
 
-def _checked_text(title: str, description: str | None) -> tuple[str, str | None]:
+def checked_text(title: str, description: str | None) -> tuple[str, str | None]:
     title = (title or "").strip()
     if not title or len(title) > TITLE_MAX:
         raise ServiceError(f"A title needs 1 to {TITLE_MAX} characters.")
@@ -118,8 +119,12 @@ def _reports(report_ids: Iterable[int]) -> list[Report]:
     return get_reports(ids)
 
 
-def _move(reports: Sequence[Report], issue: KnownIssue, actor: User, **details) -> int:
-    """Put reports in `issue`, one audit entry each; returns how many moved."""
+def move_reports(reports: Sequence[Report], issue: KnownIssue, actor: User | None,
+                 **details) -> int:
+    """Put reports in `issue`, one audit entry each; returns how many moved.
+
+    The caller keeps the issue's grouping profile in step (issue_profiles.follow).
+    """
     moved = 0
     for report in reports:
         if report.known_issue_id == issue.id:
@@ -134,20 +139,21 @@ def _move(reports: Sequence[Report], issue: KnownIssue, actor: User, **details) 
 def create_known_issue(title: str, description: str | None, actor: User,
                        report_ids: Iterable[int] = ()) -> KnownIssue:
     """A new open known issue, holding the given reports (moved from any other issue)."""
-    title, description = _checked_text(title, description)
+    title, description = checked_text(title, description)
     with transaction():
         reports = _reports(report_ids)
         issue = KnownIssue(title=title, description=description, created_by_id=actor.id)
         db.session.add(issue)
         db.session.flush()
         record("known_issue.create", actor, "known_issue", issue.id)
-        _move(reports, issue, actor)
+        move_reports(reports, issue, actor)
+        follow(issue, reports)
     return issue
 
 
 def edit_known_issue(issue_id: int, title: str, description: str | None,
                      actor: User) -> KnownIssue:
-    title, description = _checked_text(title, description)
+    title, description = checked_text(title, description)
     with transaction():
         issue = get_known_issue(issue_id)
         issue.title, issue.description = title, description
@@ -166,7 +172,10 @@ def attach_reports(issue_id: int, report_ids: list[int], actor: User) -> int:
     """Put reports in an open known issue; returns how many were not in it already."""
     with transaction():
         issue = _open_issue(issue_id)
-        return _move(_reports(report_ids), issue, actor)
+        reports = _reports(report_ids)
+        moved = move_reports(reports, issue, actor)
+        follow(issue, reports)
+        return moved
 
 
 def detach_report(issue_id: int, report_id: int, actor: User) -> None:
@@ -178,6 +187,7 @@ def detach_report(issue_id: int, report_id: int, actor: User) -> None:
             raise NotFound("the report is not in this known issue")
         report.known_issue_id = None
         record("known_issue.detach", actor, "report", report_id, known_issue=issue_id)
+        leave(issue, report, actor)
 
 
 def merge(source_id: int, target_id: int, actor: User) -> int:
@@ -192,7 +202,9 @@ def merge(source_id: int, target_id: int, actor: User) -> int:
         target = _open_issue(target_id)
         reports = db.session.scalars(select(Report).where(Report.known_issue_id == source_id)
                                      .order_by(Report.id)).all()
-        moved = _move(reports, target, actor, merged=True)
+        moved = move_reports(reports, target, actor, merged=True)
+        follow(target, reports)
+        move_profiles(source, target)
         record("known_issue.merge", actor, "known_issue", source_id, into=target_id,
                reports=moved)
         # The moves are written first, and the row goes without the ORM's cascade, which
@@ -205,7 +217,7 @@ def merge(source_id: int, target_id: int, actor: User) -> int:
 
 def split(issue_id: int, report_ids: list[int], title: str, actor: User) -> KnownIssue:
     """Move some of a known issue's reports into a new known issue."""
-    title, _ = _checked_text(title, None)
+    title, _ = checked_text(title, None)
     with transaction():
         source = get_known_issue(issue_id)
         reports = _reports(report_ids)
@@ -218,7 +230,8 @@ def split(issue_id: int, report_ids: list[int], title: str, actor: User) -> Know
         db.session.add(issue)
         db.session.flush()
         record("known_issue.create", actor, "known_issue", issue.id, split_from=issue_id)
-        _move(reports, issue, actor, split=True)
+        move_reports(reports, issue, actor, split=True)
+        follow(issue, reports)
     return issue
 
 

@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import hmac
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,11 +16,14 @@ from werkzeug.security import check_password_hash
 import ml
 from app.services import NotFound
 from app.services.classification import classify_reports
+from app.services.grouping import group_report
 from app.services.identifiers import deidentified_columns
 from app.services.known_issues import open_known_issue_id
 from app.services.similarity import index_reports
 from app.services.workflow import apply_suggested_risk
 from models import Report, User, db, transaction, utcnow
+
+log = logging.getLogger(__name__)
 
 #: 20 base32 characters: 100 bits from the HMAC.
 RECEIPT_SECRET_CHARS = 20
@@ -112,8 +116,18 @@ def submit_report(draft: ReportDraft, reporter: User | None) -> Submission:
     if not report.is_classified:
         classify_reports([report.id])
     index_reports([report.id])
+    _group(report)
     receipt = _receipt_code(report, draft.submission_token) if report.is_anonymous else None
     return Submission(report=report, receipt_code=receipt)
+
+
+def _group(report: Report) -> None:
+    """Put the stored report in its emerging issue; a failure leaves it ungrouped, logged
+    (`flask --app app grouping rebuild` groups it later)."""
+    try:
+        group_report(report.id)
+    except Exception:
+        log.exception("report %s could not be grouped", report.id)
 
 
 def _find_by_digest(digest: str) -> Report | None:

@@ -42,11 +42,11 @@ def upgrade():
     sa.CheckConstraint("status IN ('forming', 'open', 'confirmed', 'merged', 'dismissed', 'faded')", name=op.f('ck_emerging_issue_status')),
     sa.ForeignKeyConstraint(['decided_by_id'], ['user.id'], name=op.f('fk_emerging_issue_decided_by_id_user')),
     sa.ForeignKeyConstraint(['known_issue_id'], ['known_issue.id'], name=op.f('fk_emerging_issue_known_issue_id_known_issue')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_emerging_issue')),
-    sa.UniqueConstraint('known_issue_id', name=op.f('uq_emerging_issue_known_issue_id'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_emerging_issue'))
     )
     with op.batch_alter_table('emerging_issue', schema=None) as batch_op:
         batch_op.create_index('ix_emerging_issue_status_last', ['status', 'last_report_at'], unique=False)
+        batch_op.create_index('uq_emerging_issue_known_issue_profile', ['known_issue_id'], unique=True, sqlite_where=sa.text("status = 'confirmed'"), postgresql_where=sa.text("status = 'confirmed'"))
 
     op.create_table('known_issue_update',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -166,6 +166,7 @@ def downgrade():
     op.drop_table('known_issue_update')
     with op.batch_alter_table('emerging_issue', schema=None) as batch_op:
         batch_op.drop_index('ix_emerging_issue_status_last')
+        batch_op.drop_index('uq_emerging_issue_known_issue_profile')
 
     op.drop_table('emerging_issue')
 

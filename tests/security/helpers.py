@@ -95,6 +95,13 @@ EXPECTED = {
     ("POST", "/alerts/<int:alert_id>/dismiss"): COORDINATOR,
     ("POST", "/alerts/<int:alert_id>/link"): COORDINATOR,
     ("POST", "/alerts/notifications"): COORDINATOR,
+    ("GET", "/emerging-issues/"): COORDINATOR,
+    ("GET", "/emerging-issues/<int:group_id>"): COORDINATOR,
+    ("POST", "/emerging-issues/<int:group_id>/confirm"): COORDINATOR,
+    ("POST", "/emerging-issues/<int:group_id>/merge"): COORDINATOR,
+    ("POST", "/emerging-issues/<int:group_id>/split"): COORDINATOR,
+    ("POST", "/emerging-issues/<int:group_id>/dismiss"): COORDINATOR,
+    ("POST", "/emerging-issues/<int:group_id>/move-out"): COORDINATOR,
     ("GET", "/export/"): EXPORTERS,
     ("GET", "/export/reports"): EXPORTERS,
     ("GET", "/export/codebook.csv"): EXPORTERS,
@@ -147,6 +154,8 @@ class World:
     #: An open known issue holding the anonymous report, and another, empty one.
     known_issue_id: int
     other_known_issue_id: int
+    #: An open emerging issue holding both reports.
+    emerging_issue_id: int
     #: A new spike alert.
     alert_id: int = 0
 
@@ -161,6 +170,7 @@ URL_ARGS: dict[str, Callable[[World], object]] = {
     "unit_id": lambda world: world.unit_id,
     "code": lambda world: "en",
     "issue_id": lambda world: world.known_issue_id,
+    "group_id": lambda world: world.emerging_issue_id,
 }
 
 

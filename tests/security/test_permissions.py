@@ -13,7 +13,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from app.auth.access import can, permission_required, permission_table
-from models import Alert, KnownIssue, ModelVersion, User, utcnow
+from models import Alert, EmergingIssue, KnownIssue, ModelVersion, User, utcnow
 from tests.helpers import PASSWORD, persist
 from tests.security.helpers import CALLERS, EXPECTED
 
@@ -57,6 +57,7 @@ def path_for(app, make_unit, make_report):
             raised_at=utcnow())).id,
         "issue_id": lambda _owner: persist(app, KnownIssue(
             title="Target", created_by_id=target_user(None))).id,
+        "group_id": lambda _owner: persist(app, EmergingIssue(title="Target")).id,
     }
 
     def build(rule: str, owner: User | None) -> str:
