@@ -30,7 +30,7 @@ from app.services.classification import (
     train_candidate,
 )
 from app.services.demo import DemoError, load_demo_data
-from app.services.grouping import group_reports, ungrouped_report_ids
+from app.services.grouping import fade_stale, group_reports, ungrouped_report_ids
 from app.services.retention import RetentionOutcome, apply_retention
 from app.services.similarity import count_reports, rebuild_index
 from app.services.users import create_user
@@ -246,8 +246,13 @@ class Moment(click.ParamType):
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per open alert.")
 @click.option("--no-notify", is_flag=True, help="Store new alerts but send no e-mail.")
 def alerts_check_command(as_of: datetime | None, as_json: bool, no_notify: bool) -> None:
-    """Evaluate the alerts as the schedule does, then print every open alert."""
-    evaluate_alerts(as_of or utcnow(), notify=not no_notify)
+    """Evaluate the alerts as the schedule does, then print every open alert.
+
+    Groups no report joined for a while fade first, so their alerts clear.
+    """
+    as_of = as_of or utcnow()
+    fade_stale(as_of)
+    evaluate_alerts(as_of, notify=not no_notify)
     for alert in open_alerts():
         click.echo(json.dumps(alert_json(alert), ensure_ascii=False) if as_json
                    else f"{alert.id:>5}  {alert.kind:<8}  {alert.raised_at:%Y-%m-%d %H:%M}  "

@@ -105,7 +105,7 @@ def new_reports(count: int, rng: random.Random) -> list[int]:
 
     from sqlalchemy import select
 
-    from app.services.reports import ReportDraft, new_report
+    from app.services.drafts import ReportDraft, new_report
     from app.services.similarity import index_reports
     from ml import load_corpus
     from models import Unit, db

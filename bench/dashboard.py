@@ -170,8 +170,9 @@ def measure(url: str, repeat: int) -> tuple[dict[str, dict[str, float]], list[st
     """Each scenario's figures, and the queue's query plan."""
     from sqlalchemy import select, text
 
+    from app.services.drafts import ReportDraft
     from app.services.known_issues import suggest_known_issues
-    from app.services.reports import ReportDraft, submit_report
+    from app.services.reports import submit_report
     from app.services.similarity import similar_reports
     from models import OPEN_STATUSES, Report, Unit, db
 

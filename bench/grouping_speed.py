@@ -69,7 +69,7 @@ def make_groups(count: int, rng: random.Random) -> None:
 
 
 def new_reports(count: int, rng: random.Random) -> list[int]:
-    from app.services.reports import ReportDraft, new_report
+    from app.services.drafts import ReportDraft, new_report
     from ml.corpus import load_corpus
     from models import Unit, db
 

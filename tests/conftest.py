@@ -14,7 +14,7 @@ from sqlalchemy import text
 import ml
 from app import create_app
 from app.services.classification import activate_version
-from app.services.reports import ReportDraft, new_report
+from app.services.drafts import ReportDraft, new_report
 from config import TestingConfig
 from models import ModelVersion, Unit, User, db, utcnow
 from tests.helpers import PASSWORD, persist

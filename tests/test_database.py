@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 
 from app import ConfigurationError, create_app
-from app.services.reports import ReportDraft, submit_report
+from app.services.drafts import ReportDraft
+from app.services.reports import submit_report
 from config import Config, TestingConfig
 from models import Report, Unit, db
 

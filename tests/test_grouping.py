@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from app.services import NotFound, ServiceError
 from app.services import grouping as grouping_service
+from app.services.drafts import ReportDraft
 from app.services.grouping import (
     AlreadyDecided,
     confirm,
@@ -28,7 +29,7 @@ from app.services.known_issues import (
     resolve,
 )
 from app.services.known_issues import split as split_known_issue
-from app.services.reports import ReportDraft, submit_report
+from app.services.reports import submit_report
 from ml import grouping
 from models import (
     AuditEvent,

@@ -10,13 +10,14 @@ from sqlalchemy import func, select
 
 from app.known_issues import report_panels
 from app.services import similarity as similarity_service
+from app.services.drafts import ReportDraft
 from app.services.known_issues import (
     SPARKLINE_WEEKS,
     create_known_issue,
     suggest_known_issues,
     summaries,
 )
-from app.services.reports import ReportDraft, submit_report
+from app.services.reports import submit_report
 from app.services.similarity import index_reports, similar_reports
 from ml.corpus import load_corpus
 from models import KnownIssue, Report, ReportTerm, User, db, utcnow

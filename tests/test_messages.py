@@ -11,8 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import limiter
 from app.services import ServiceError
+from app.services.drafts import ReportDraft
 from app.services.messages import message_reporter
-from app.services.reports import ReportDraft, submit_report
+from app.services.reports import submit_report
 from models import MESSAGE_MAX, AuditEvent, Message, db, utcnow
 from tests.helpers import BAD_BODIES, events, page_text, send_as_coordinator, stored_messages
 

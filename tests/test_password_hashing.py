@@ -7,7 +7,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from app.services import NotFound
-from app.services.reports import RECEIPT_HASH_METHOD, report_for_receipt
+from app.services.drafts import RECEIPT_HASH_METHOD, report_for_receipt
 from config import Config, TestingConfig
 from models import Report, db
 from tests.helpers import RECEIPT, all_reports, form_data

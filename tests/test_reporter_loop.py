@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from app.extensions import limiter
 from app.reports.forms import MATCH_TEXT_MAX
+from app.services.drafts import ReportDraft
 from app.services.known_issues import create_known_issue, resolve
-from app.services.reports import ReportDraft, submit_report
+from app.services.reports import submit_report
 from app.services.similarity import index_reports
 from models import UPDATE_MAX, KnownIssueUpdate, Report, User, db
 from tests.helpers import PASSWORD, RECEIPT, events, fetch_report, form_data, page_text

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.services import NotFound
-from app.services.reports import report_for_receipt
+from app.services.drafts import report_for_receipt
 from models import Label, Report, db
 from tests.helpers import RECEIPT, all_reports, form_data
 

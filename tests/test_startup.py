@@ -17,7 +17,7 @@ from sqlalchemy import event, select, text
 
 from app import create_app
 from app.services.classification import store_version
-from app.services.reports import ReportDraft, new_report
+from app.services.drafts import ReportDraft, new_report
 from app.services.triage import ReportFilters, queue_page
 from app.warm_up import warm_up
 from config import DEFAULT_SECRET_KEY, TestingConfig, database_url, secret_key

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from app.services import NotFound, ServiceError
 from app.services.classification import classify_reports
-from app.services.reports import ReportDraft, submit_report
+from app.services.drafts import ReportDraft
+from app.services.reports import submit_report
 from app.services.workflow import (
     add_comment,
     assess_risk,

@@ -29,6 +29,7 @@ from app.reports.forms import (
 )
 from app.services import NotFound
 from app.services.audit import record
+from app.services.drafts import ReportDraft, report_for_receipt
 from app.services.known_issues import issue_updates, matching_known_issues, news_for_reporter
 from app.services.messages import (
     answer_by_receipt,
@@ -37,7 +38,7 @@ from app.services.messages import (
     own_report,
     own_reports_page,
 )
-from app.services.reports import ReportDraft, report_for_receipt, submit_report
+from app.services.reports import submit_report
 from app.services.units import unit_choices
 from app.throttle import matching_per_address, receipt_per_address
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from app.services import ServiceError
 from app.services.classification import reclassify_missing
-from app.services.reports import ReportDraft, new_report
+from app.services.drafts import ReportDraft, new_report
 from app.services.similarity import rebuild_index
 from app.services.units import ensure_units
 from app.services.users import create_user

@@ -1,7 +1,7 @@
 """Importing historical reports (an export of the region's deviation system, a pilot's
 reports) as anonymous reports submitted at their own time.
 
-Each report is built as the report form builds one (`app.services.reports.new_report`
+Each report is built as the report form builds one (`app.services.drafts.new_report`
 with the given submission time): anonymous, with a receipt hash of a random token whose
 receipt nobody is ever shown, no submission time of day (only the date and the hour)
 and its occurrence to the hour. Reports are written in time order, `BATCH` per
@@ -20,7 +20,8 @@ from sqlalchemy import select
 
 from app.services import ServiceError
 from app.services.classification import classify_reports
-from app.services.reports import ReportDraft, new_report
+from app.services.drafts import ReportDraft, new_report
+from app.services.grouping import group_reports
 from app.services.similarity import index_reports
 from app.services.units import NAME_MAX, create_unit
 from app.services.workflow import apply_suggested_risk
@@ -125,7 +126,8 @@ def _report(row: ImportRow, units: dict[str, Unit]) -> Report:
 
 def _after_import(ids: list[int]) -> None:
     """What happens to a batch of reports once written, as to a report sent from the
-    form: classification, then the similarity index. Grouping into emerging issues
-    belongs here too, after indexing."""
+    form: classification, the similarity index, then grouping into emerging issues in
+    the order the reports arrived. Alerts are `alerts check`'s, at the moment it is given."""
     classify_reports(ids)
     index_reports(ids)
+    group_reports(ids)

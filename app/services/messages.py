@@ -13,8 +13,8 @@ from sqlalchemy.orm import joinedload
 
 from app.services import NotFound, ServiceError
 from app.services.audit import record
+from app.services.drafts import report_for_receipt
 from app.services.report_queries import get_report
-from app.services.reports import report_for_receipt
 from models import MESSAGE_MAX, Author, Message, Report, User, db, transaction
 
 

@@ -21,7 +21,8 @@ from werkzeug.routing import AnyConverter, Rule
 from werkzeug.test import TestResponse
 
 from app import create_app
-from app.services.reports import ReportDraft, submit_report
+from app.services.drafts import ReportDraft
+from app.services.reports import submit_report
 from config import TestingConfig
 from models import Report, User, db
 from tests.helpers import PASSWORD

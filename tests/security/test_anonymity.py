@@ -31,7 +31,8 @@ from gunicorn.http.parser import RequestParser
 from sqlalchemy import select, text
 
 from app.services.demo import load_demo_data
-from app.services.reports import ReportDraft, submit_report
+from app.services.drafts import ReportDraft
+from app.services.reports import submit_report
 from models import Report, User, db, utcnow
 from tests.helpers import PASSWORD, RECEIPT, form_data, persist
 
