@@ -17,7 +17,7 @@ from app.auth.access import permission_table
 from app.export.cli import export_cli
 from app.reports.cli import reports_cli
 from app.services import ServiceError
-from app.services.alerts import evaluate_alerts, open_alerts
+from app.services.alerts import alert_report_ids, evaluate_alerts, open_alerts
 from app.services.classification import (
     NoActiveModel,
     activate_version,
@@ -254,18 +254,18 @@ def alerts_check_command(as_of: datetime | None, as_json: bool, no_notify: bool)
     fade_stale(as_of)
     evaluate_alerts(as_of, notify=not no_notify)
     for alert in open_alerts():
-        click.echo(json.dumps(alert_json(alert), ensure_ascii=False) if as_json
+        click.echo(json.dumps(alert_json(alert, as_of), ensure_ascii=False) if as_json
                    else f"{alert.id:>5}  {alert.kind:<8}  {alert.raised_at:%Y-%m-%d %H:%M}  "
                         f"{alert.title}")
 
 
-def alert_json(alert: Alert) -> dict:
+def alert_json(alert: Alert, as_of: datetime) -> dict:
     """An alert as `alerts check --json` prints it (a stable interface: see README)."""
     evidence = alert.evidence or {}
     return {"id": alert.id, "kind": alert.kind, "title": alert.title,
             "raised_at": alert.raised_at.isoformat(), "units": evidence.get("units", []),
             "categories": evidence.get("categories", []),
-            "report_ids": evidence.get("report_ids", []), "evidence": evidence}
+            "report_ids": alert_report_ids(alert, as_of), "evidence": evidence}
 
 
 def register_cli(app: Flask) -> None:

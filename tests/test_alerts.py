@@ -302,11 +302,10 @@ def test_a_coordinator_opts_in_to_alert_e_mails_on_the_alerts_page(app, client, 
 
 
 def test_the_overview_leads_with_emerging_issues(app, client, coordinator, fault):
-    make_group(app, fault)
+    group_id = make_group(app, fault)
     with app.app_context():
-        [alert] = evaluate_alerts(NOON, notify=False)
-        alert_id = alert.id
+        [_alert] = evaluate_alerts(NOON, notify=False)
     page = client.get("/overview").get_data(as_text=True)
     assert page.index("Emerging issues") < page.index("Spike alerts")
-    assert f'href="/alerts#alert-{alert_id}">kalium provsvar journal</a>' in page
+    assert f'href="/emerging-issues/{group_id}">kalium provsvar journal</a>' in page
     assert "3 reports · Akuten, Avdelning 12" in page

@@ -14,9 +14,6 @@ from flask_babel import gettext as _
 
 from models import Alert, AlertKind
 
-#: The endpoint of an emerging issue's page, when the grouping's pages are installed.
-EMERGING_DETAIL = "emerging.detail"
-
 
 @contextmanager
 def install_language() -> Iterator[None]:
@@ -77,8 +74,6 @@ def alert_path(alert: Alert) -> str:
     """The page to follow an alert on: its emerging issue's, when that page exists, else the
     alerts page (built without a request, for e-mails too)."""
     urls = current_app.url_map.bind("localhost")
-    if (alert.kind == AlertKind.EMERGING and alert.emerging_issue_id is not None
-            and EMERGING_DETAIL in current_app.view_functions):
-        [argument] = next(current_app.url_map.iter_rules(EMERGING_DETAIL)).arguments
-        return urls.build(EMERGING_DETAIL, {argument: alert.emerging_issue_id})
+    if alert.kind == AlertKind.EMERGING and alert.emerging_issue_id is not None:
+        return urls.build("emerging.detail", {"group_id": alert.emerging_issue_id})
     return urls.build("alerts.index", {}) + f"#alert-{alert.id}"

@@ -397,6 +397,20 @@ def _store(alert: Alert) -> Alert | None:
 # --- reading and following alerts --------------------------------------------------------
 
 
+def alert_report_ids(alert: Alert, as_of: datetime) -> list[int]:
+    """The reports an alert is about as of `as_of`: an emerging issue's members that had
+    arrived by then (its evidence keeps those of the moment it was raised), a spike's
+    counted reports."""
+    if alert.kind != AlertKind.EMERGING or alert.emerging_issue_id is None:
+        return list((alert.evidence or {}).get("report_ids", []))
+    return list(db.session.scalars(
+        select(EmergingIssueReport.report_id)
+        .join(Report, Report.id == EmergingIssueReport.report_id)
+        .where(EmergingIssueReport.emerging_issue_id == alert.emerging_issue_id,
+               Report.submitted_hour <= as_of)
+        .order_by(EmergingIssueReport.report_id)))
+
+
 def open_alerts() -> list[Alert]:
     """The alerts still asking for attention (not cleared; new or seen): emerging ones first,
     newest first within each kind."""

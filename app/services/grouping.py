@@ -50,6 +50,7 @@ from ml.similarity import term_key
 from models import (
     ACTIVE_STATUSES,
     UNDECIDED_STATUSES,
+    Alert,
     EmergingIssue,
     EmergingIssueReport,
     EmergingIssueTerm,
@@ -144,12 +145,38 @@ def _active_groups(group_ids: list[int], report_id: int) -> list[EmergingIssue]:
     return list(db.session.scalars(query))
 
 
-def _choose(vector: grouping.Vector, report_id: int) -> EmergingIssue | None:
+def _accepting(vector: grouping.Vector, report_id: int) -> list[EmergingIssue]:
+    """The groups that accept the report, the one it joins first (none: a new group)."""
     groups = {group.id: group for group in _active_groups(_candidates(vector), report_id)}
-    chosen = grouping.choose(vector, [
+    return [groups[candidate.key] for candidate in grouping.accepting(vector, [
         grouping.Candidate(group.id, group.profile, group.excluded, group.member_count,
-                           group.known_issue_id is not None) for group in groups.values()])
-    return None if chosen is None else groups[chosen.key]
+                           group.known_issue_id is not None) for group in groups.values()])]
+
+
+def _absorb(group: EmergingIssue, others: list[EmergingIssue]) -> None:
+    """Merge into `group` the other undecided groups the report showed to be the same thing.
+
+    Their members move over (with the coordinators' exclusions of them), their
+    alerts are cleared, and the emptied groups are deleted.
+    """
+    if not group.is_undecided:
+        return
+    absorbed = [other for other in others if other.is_undecided and other.id in {
+        candidate.key for candidate in grouping.bridged(group.profile, [
+            grouping.Candidate(o.id, o.profile, o.excluded, o.member_count, False)
+            for o in others if o.is_undecided])}]
+    for other in absorbed:
+        already = select(GroupingExclusion.report_id).where(
+            GroupingExclusion.emerging_issue_id == group.id)
+        db.session.execute(update(GroupingExclusion)
+                           .where(GroupingExclusion.emerging_issue_id == other.id,
+                                  GroupingExclusion.report_id.not_in(already))
+                           .values(emerging_issue_id=group.id))
+        take(members(other.id), group)
+        db.session.execute(update(Alert).where(Alert.emerging_issue_id == other.id,
+                                               Alert.cleared_at.is_(None))
+                           .values(cleared_at=utcnow()))
+        db.session.delete(other)
 
 
 def group_report(report_id: int) -> EmergingIssue | None:
@@ -176,7 +203,8 @@ def group_report(report_id: int) -> EmergingIssue | None:
     vector = report_vector(report)
     if not vector:
         return None
-    group = _choose(vector, report_id)
+    accepting = _accepting(vector, report_id)
+    group = accepting[0] if accepting else None
     if group is None:
         # Dated to the hour, as an anonymous report is: the second would tell when it came.
         group = EmergingIssue(status=EmergingStatus.FORMING, profile={}, excluded={},
@@ -187,6 +215,7 @@ def group_report(report_id: int) -> EmergingIssue | None:
         # Concurrent joins of one group must not lose each other's sums.
         db.session.refresh(group, with_for_update=True)
     take([report], group, {report.id: vector})
+    _absorb(group, accepting[1:])
     if group.known_issue_id is not None and report.known_issue_id != group.known_issue_id:
         _join_known_issue(report, group.known_issue)
     return group
