@@ -229,13 +229,20 @@ def dominant_truth(outcome: Replay, alert: dict) -> str:
 
 
 def peak_alerts(outcome: Replay) -> list[str]:
-    """The alerts open at the flood's busiest check: kind, title, what they are about."""
+    """The alerts open at the flood's busiest check (in the control: every alert, when it
+    first showed): kind, title, what they are about."""
     snapshots = flood_snapshots(outcome)
-    if not snapshots:
-        return []
-    peak = max(snapshots, key=lambda snapshot: len(snapshot.alerts))
-    return [f"  {peak.as_of:%m-%d %H:%M} {alert['kind']:<8} {alert['title'][:60]:<60} "
-            f"{dominant_truth(outcome, alert)}" for alert in peak.alerts]
+    if snapshots:
+        peak = max(snapshots, key=lambda snapshot: len(snapshot.alerts))
+        shown = [(peak.as_of, alert) for alert in peak.alerts]
+    else:
+        first: dict[int, tuple[datetime, dict]] = {}
+        for snapshot in outcome.snapshots:
+            for alert in snapshot.alerts:
+                first.setdefault(alert["id"], (snapshot.as_of, alert))
+        shown = list(first.values())
+    return [f"  {as_of:%m-%d %H:%M} {alert['kind']:<8} {alert['title'][:60]:<60} "
+            f"{dominant_truth(outcome, alert)}" for as_of, alert in shown]
 
 
 # Running it.

@@ -120,8 +120,28 @@ def test_a_kind_of_report_seen_before_needs_more_than_a_handful(app, make_report
     issue_id = make_group(app, fault)
     with app.app_context():
         issue = db.session.get(EmergingIssue, issue_id)
-        assert baseline_count(issue) == len(before)
+        assert baseline_count(issue, NOON) == len(before)
         assert evaluate_alerts(NOON, notify=False) == []
+
+
+def test_a_theme_reported_all_along_is_measured_against_its_own_rate(app, make_report):
+    """A group as old as its history has no reports before it: its own members are its
+    baseline, so a usual day of it alerts no one, and a burst of it does."""
+    steady = [make_report(FAULT, unit=("Akuten", "Avdelning 12")[days % 2],
+                          submitted=NOON - timedelta(days=days)) for days in range(27, 0, -1)]
+    today = fault_reports(make_report)
+    issue_id = make_group(app, steady + today)
+    with app.app_context():
+        issue = db.session.get(EmergingIssue, issue_id)
+        assert baseline_count(issue, NOON) == len(steady)  # all in the 28 days before the window
+        assert evaluate_alerts(NOON, notify=False) == []
+        burst = [make_report(FAULT, unit=unit, submitted=NOON + timedelta(hours=1))
+                 for unit in ("Akuten", "Avdelning 12") * 5]
+        db.session.add_all(EmergingIssueReport(report_id=report_id, emerging_issue_id=issue_id)
+                           for report_id in burst)
+        db.session.commit()
+        [alert] = evaluate_alerts(NOON + timedelta(hours=2), notify=False)
+        assert alert.evidence["new_topic"] is False
 
 
 def test_deciding_the_group_clears_its_alert_and_links_a_confirmed_one(app, fault, make_user):

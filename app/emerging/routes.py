@@ -32,12 +32,13 @@ from app.services.grouping import (
     confirm,
     dismiss,
     figures,
+    forming_count,
     get_emerging_issue,
     member_page,
     merge_into,
     move_out,
+    open_page,
     split,
-    undecided_page,
 )
 from app.services.known_issues import IssueResolved, other_open_issues
 
@@ -56,10 +57,10 @@ def _page_number() -> int:
 @bp.get("/")
 @permission_required("triage")
 def index():
-    page = undecided_page(_page_number(), per_page=current_app.config["QUEUE_PAGE_SIZE"])
+    page = open_page(_page_number(), per_page=current_app.config["QUEUE_PAGE_SIZE"])
     return render_template("emerging/index.html", page=page,
                            figures=figures(group.id for group in page.items),
-                           growth_hours=GROWTH_HOURS, status_names=EMERGING_STATUS_NAMES)
+                           growth_hours=GROWTH_HOURS, forming=forming_count())
 
 
 @bp.get("/<int:group_id>")

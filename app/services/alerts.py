@@ -77,6 +77,8 @@ BASELINE_SIMILARITY = 0.3
 BASELINE_LIMIT = 300
 #: Report ids kept in an alert's evidence, at most.
 REPORT_IDS_MAX = 1000
+#: A spike whose reports are this much in alerted emerging issues raises no alert of its own.
+EXPLAINED_SHARE = 0.5
 #: Alerts listed on the alerts page.
 ALERTS_SHOWN = 200
 #: How a spike alert's title names its series, its dimension and its period.
@@ -157,7 +159,7 @@ def _raise_emerging(as_of: datetime, only: int | None = None) -> list[Alert]:
     for candidate in candidates:
         if emerging_key(candidate.issue.id) in alerted:
             continue
-        test = burst_test(candidate.arrivals, baseline_count(candidate.issue), as_of,
+        test = burst_test(candidate.arrivals, baseline_count(candidate.issue, as_of), as_of,
                           tests=tests, rule=RULE)
         if test.alert:
             alert = _store(_emerging_alert(candidate.issue, test, as_of))
@@ -225,15 +227,28 @@ def profile_vector(profile: dict[str, float]) -> KeyedVector:
             if not term.startswith("#")}
 
 
-def baseline_count(issue: EmergingIssue) -> int:
-    """Reports like the group's profile in the baseline span before its first report."""
+def baseline_count(issue: EmergingIssue, as_of: datetime) -> int:
+    """Reports like the group in the baseline span before the window ending at `as_of`.
+
+    They are the group's own members in that span and, for the part of it before
+    the group's first report, the reports like its profile (through the similarity
+    index). So a theme that has been reported all along (printers) is measured
+    against its own rate, and a group that began in the window against its kind's.
+    """
+    window_start = as_of - timedelta(hours=RULE.window_hours)
+    span_start = window_start - timedelta(hours=RULE.baseline_hours)
+    own = db.session.scalar(
+        select(func.count()).select_from(EmergingIssueReport)
+        .join(Report, Report.id == EmergingIssueReport.report_id)
+        .where(EmergingIssueReport.emerging_issue_id == issue.id,
+               Report.submitted_hour > span_start, Report.submitted_hour <= window_start))
+    before = min(issue.first_report_at, window_start)
     vector = profile_vector(issue.profile or {})
-    ids = _id_range(issue.first_report_at - timedelta(hours=RULE.baseline_hours),
-                    issue.first_report_at)
+    ids = _id_range(span_start, before) if before > span_start else None
     if not vector or ids is None:
-        return 0
-    return len(nearest(vector, limit=BASELINE_LIMIT, min_similarity=BASELINE_SIMILARITY,
-                       ids=ids))
+        return own
+    return own + len(nearest(vector, limit=BASELINE_LIMIT, min_similarity=BASELINE_SIMILARITY,
+                             ids=ids))
 
 
 def _id_range(start: datetime, end: datetime) -> tuple[int, int] | None:
@@ -303,10 +318,29 @@ def _evaluate_spikes(as_of: datetime) -> list[Alert]:
     raised = []
     for key in sorted(new_keys):
         spikes, storm = wanted[key]
-        alert = _store(_spike_alert(key, spikes, storm, as_of, ids))
-        if alert is not None:
+        alert = _spike_alert(key, spikes, storm, as_of, ids)
+        if _explained(alert.evidence["report_ids"]):
+            continue
+        if _store(alert) is not None:
             raised.append(alert)
     return raised
+
+
+def _explained(report_ids: list[int]) -> bool:
+    """Whether most of a spike's reports are in emerging issues that have alerted already.
+
+    A fault in two units lifts their series too; that is the same fact as the
+    emerging issue's alert, and a second alert for it would only bury the first.
+    """
+    if not report_ids:
+        return False
+    alerted = select(Alert.emerging_issue_id).where(Alert.kind == AlertKind.EMERGING,
+                                                    Alert.cleared_at.is_(None))
+    explained = db.session.scalar(
+        select(func.count()).select_from(EmergingIssueReport)
+        .where(EmergingIssueReport.report_id.in_(report_ids),
+               EmergingIssueReport.emerging_issue_id.in_(alerted)))
+    return explained >= EXPLAINED_SHARE * len(report_ids)
 
 
 def _spike_alert(key: str, spikes: list[SeriesTest], storm: Storm | None, as_of: datetime,

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import CompoundSelect, bindparam, case, delete, func, or_, select, union_all, update
+from sqlalchemy import CompoundSelect, bindparam, delete, func, or_, select, union_all, update
 
 from app.services import NotFound, ServiceError
 from app.services.audit import record
@@ -429,16 +429,23 @@ def _recent_members(now: datetime):
             .group_by(EmergingIssueReport.emerging_issue_id).subquery())
 
 
-def undecided_page(page: int, per_page: int, now: datetime | None = None) -> Pagination:
-    """Undecided groups: open ones first, fastest growing first, then the newest."""
+def open_page(page: int, per_page: int, now: datetime | None = None) -> Pagination:
+    """Open groups (two reports or more), fastest growing first, then the largest, then the
+    newest. A forming group (one report) is not yet a thing to decide on."""
     recent = _recent_members(now or utcnow())
     query = (select(EmergingIssue)
              .outerjoin(recent, recent.c.group_id == EmergingIssue.id)
-             .where(EmergingIssue.status.in_(UNDECIDED_STATUSES))
-             .order_by(case((EmergingIssue.status == EmergingStatus.OPEN, 0), else_=1),
-                       func.coalesce(recent.c.recent, 0).desc(),
+             .where(EmergingIssue.status == EmergingStatus.OPEN)
+             .order_by(func.coalesce(recent.c.recent, 0).desc(),
+                       EmergingIssue.member_count.desc(),
                        EmergingIssue.last_report_at.desc(), EmergingIssue.id.desc()))
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def forming_count() -> int:
+    """Reports alone in a group of their own so far (like no other recent report)."""
+    return db.session.scalar(select(func.count()).select_from(EmergingIssue)
+                             .where(EmergingIssue.status == EmergingStatus.FORMING))
 
 
 def figures(group_ids: Iterable[int], now: datetime | None = None) -> dict[int, GroupFigures]:
