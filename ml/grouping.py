@@ -170,7 +170,8 @@ def _tf_idf(features: Iterable[str], weights: similarity.Weights) -> Vector:
         {feature: (1 + math.log(count)) * weights(feature) for feature, count in counts.items()})
 
 
-def _blocks(vector: Mapping[str, float]) -> tuple[Vector, Vector]:
+def blocks(vector: Mapping[str, float]) -> tuple[Vector, Vector]:
+    """A vector's word terms and its character n-grams, apart."""
     words = {t: w for t, w in vector.items() if not t.startswith(CHAR)}
     chars = {t: w for t, w in vector.items() if t.startswith(CHAR)}
     return words, chars
@@ -179,7 +180,7 @@ def _blocks(vector: Mapping[str, float]) -> tuple[Vector, Vector]:
 def truncated(vector: Mapping[str, float], words: int = PROFILE_WORDS,
               chars: int = PROFILE_CHARS) -> Vector:
     """The heaviest `words` word terms and `chars` character n-grams of a vector."""
-    word_block, char_block = _blocks(vector)
+    word_block, char_block = blocks(vector)
     return {**similarity.top_terms(word_block, words), **similarity.top_terms(char_block, chars)}
 
 
@@ -220,8 +221,8 @@ def score(vector: Mapping[str, float], profile: Mapping[str, float]) -> float:
     """How alike a report and a profile are: the better of their words' and their
     characters' cosines (a typo or a missing å only lowers the words', a
     paraphrase only the characters')."""
-    words, chars = _blocks(vector)
-    profile_words, profile_chars = _blocks(profile)
+    words, chars = blocks(vector)
+    profile_words, profile_chars = blocks(profile)
     return max(similarity.cosine(words, profile_words), similarity.cosine(chars, profile_chars))
 
 
@@ -296,7 +297,7 @@ def title(profile: Mapping[str, float], texts: Iterable[str],
     de-identified); a term no text gives is left out, as is a word already used
     (with or without its diacritics).
     """
-    words, _ = _blocks(profile)
+    words, _ = blocks(profile)
     wanted = list(similarity.top_terms(words, 3 * terms))
     surfaces: dict[str, Counter[str]] = {term: Counter() for term in wanted}
     for text in texts:

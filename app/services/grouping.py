@@ -31,7 +31,17 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import CompoundSelect, bindparam, delete, func, or_, select, union_all, update
+from sqlalchemy import (
+    CompoundSelect,
+    Subquery,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
 from app.services import NotFound, ServiceError
 from app.services.audit import record
@@ -46,7 +56,7 @@ from app.services.issue_profiles import (
 )
 from app.services.known_issues import IssueResolved, checked_text, get_known_issue, move_reports
 from ml import grouping
-from ml.similarity import term_key
+from ml.similarity import keyed, normalized
 from models import (
     ACTIVE_STATUSES,
     UNDECIDED_STATUSES,
@@ -89,15 +99,10 @@ class AlreadyDecided(ServiceError):
 
 def _block_dots(vector: grouping.Vector) -> dict[int, tuple[float, bool]]:
     """The report's features by key, each block normalised, with whether it is a word."""
-    words, chars = {}, {}
-    for term, weight in vector.items():
-        (chars if term.startswith(grouping.CHAR) else words)[term] = weight
-    keyed: dict[int, tuple[float, bool]] = {}
-    for block, is_word in ((words, True), (chars, False)):
-        norm = sum(w * w for w in block.values()) ** 0.5 or 1.0
-        for term, weight in block.items():
-            keyed[term_key(term)] = (weight / norm, is_word)
-    return keyed
+    words, chars = grouping.blocks(vector)
+    return {key: (weight, is_word)
+            for block, is_word in ((words, True), (chars, False))
+            for key, weight in keyed(normalized(block)).items()}
 
 
 @lru_cache(maxsize=2 * (grouping.WORD_FEATURES + grouping.CHAR_FEATURES))
@@ -420,7 +425,7 @@ class GroupFigures:
     growth: float
 
 
-def _recent_members(now: datetime):
+def _recent_members(now: datetime) -> Subquery:
     """Members per group that arrived in the last `GROWTH_HOURS` hours (a subquery)."""
     return (select(EmergingIssueReport.emerging_issue_id.label("group_id"),
                    func.count().label("recent"))
