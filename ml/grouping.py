@@ -88,7 +88,7 @@ PROFILE_CHARS = 70
 #: Join an emerging group from this cosine on; a known issue's profile from JOIN_KNOWN.
 JOIN = 0.22
 JOIN_KNOWN = 0.20
-#: Groups that one report joins merge when their profiles are this alike (`bridged`).
+#: Groups merge when their profiles are this alike (`bridged`).
 MERGE = 0.20
 #: Word terms a title is made of, at most.
 TITLE_TERMS = 4
@@ -258,31 +258,15 @@ def choose(vector: Mapping[str, float], candidates: Sequence[Candidate],
     return best
 
 
-def accepting(vector: Mapping[str, float], candidates: Sequence[Candidate],
-              join: float = JOIN, join_known: float = JOIN_KNOWN,
-              similar: Callable[[Mapping, Mapping], float] = score) -> list[Candidate]:
-    """Every group that accepts this report (see `choose`), the one it joins first."""
-    chosen = choose(vector, candidates, join, join_known, similar)
-    if chosen is None:
-        return []
-    others = [candidate for candidate in candidates if candidate is not chosen
-              and similar(vector, candidate.profile) >= (
-                  join_known if candidate.is_known_issue else join)
-              and not (candidate.excluded
-                       and similar(vector, candidate.excluded) >= similar(vector,
-                                                                          candidate.profile))]
-    return [chosen, *others]
-
-
 def bridged(joined: Mapping[str, float], others: Sequence[Candidate],
             merge: float = MERGE) -> list[Candidate]:
-    """The undecided groups that the group a report just joined should absorb.
+    """The groups that the group a report just joined should absorb: those whose profiles
+    are now as alike as `merge`.
 
     The first reports of one fault often start groups of their own (two short
-    reports worded differently share little), and a later report that several
-    of them accept shows they are one. They merge only when their profiles are
-    alike too (`merge`), so one vague report does not chain two themes together;
-    a known issue's profile is never absorbed.
+    reports worded differently share little); once one of the groups has a few
+    members its profile shows the others to be the same thing. A known issue's
+    profile is never absorbed.
     """
     return [other for other in others
             if not other.is_known_issue and score(joined, other.profile) >= merge]

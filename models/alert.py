@@ -75,6 +75,11 @@ class Alert(db.Model):
     known_issue: Mapped[KnownIssue | None] = relationship()
     state_changed_by: Mapped[User | None] = relationship()
 
+    @staticmethod
+    def emerging_key(issue_id: int) -> str:
+        """The key of the alert about emerging issue `issue_id`."""
+        return f"emerging:{issue_id}"
+
     @property
     def is_open(self) -> bool:
         return self.cleared_at is None and self.state in OPEN_ALERT_STATES

@@ -32,6 +32,7 @@ from app.services.known_issues import split as split_known_issue
 from app.services.reports import submit_report
 from ml import grouping
 from models import (
+    Alert,
     AuditEvent,
     EmergingIssue,
     EmergingIssueTerm,
@@ -143,6 +144,13 @@ def test_a_known_issue_profile_has_its_own_threshold():
     assert grouping.choose(report, [group], join=score + 0.01, join_known=score - 0.01) is None
     assert grouping.choose(report, [known], join=score + 0.01,
                            join_known=score - 0.01) is not None
+
+
+def test_groups_whose_profiles_became_alike_are_bridged_but_never_a_known_issue():
+    joined = grouping.summed(vector(t) for t in TUBE[:4])
+    same, known = candidate(2, TUBE[4:]), candidate(3, TUBE[4:], known=True)
+    other = candidate(4, LABELS)
+    assert [c.key for c in grouping.bridged(joined, [same, known, other])] == [2]
 
 
 def test_a_title_shows_the_heaviest_terms_as_the_members_wrote_them():
@@ -455,3 +463,29 @@ def test_a_submission_is_stored_even_when_grouping_fails(app, make_unit, monkeyp
         assert db.session.get(Report, report_id) is not None
         assert group_of(report_id) is None
         assert report_id in ungrouped_report_ids()
+
+
+def test_a_fault_split_over_two_early_groups_ends_in_one_with_its_alert(app, filed,
+                                                                          monkeypatch):
+    """The second report of a fault started a group of its own (forced here); the groups'
+    profiles are alike, so the new one absorbs the first, members and alert and all."""
+    (first,) = filed(TUBE[:1])
+    early = group_id_of(app, first)
+    with app.app_context():
+        db.session.add(Alert(kind="emerging", key=Alert.emerging_key(early), title="t",
+                             raised_at=START, emerging_issue_id=early))
+        db.session.commit()
+    choose = grouping.choose
+    forced = iter([True])
+    monkeypatch.setattr(grouping, "choose",
+                        lambda *args, **kw: None if next(forced, False) else choose(*args, **kw))
+    later = filed(TUBE[1:])
+    groups = {group_id_of(app, report_id) for report_id in [first, *later]}
+    assert len(groups) == 1 and early not in groups
+    (survivor,) = groups
+    with app.app_context():
+        assert db.session.get(EmergingIssue, early) is None
+        alert = db.session.scalar(select(Alert))
+        assert (alert.emerging_issue_id, alert.key) == (survivor, Alert.emerging_key(survivor))
+        assert alert.cleared_at is None
+        assert db.session.get(EmergingIssue, survivor).member_count == len(TUBE)

@@ -89,10 +89,6 @@ DIMENSION_NAMES = {"unit": _l("units"), "area": _l("affected areas"),
 PERIOD_NAMES = {"day": _l("today"), "week": _l("the last 7 days")}
 
 
-def emerging_key(issue_id: int) -> str:
-    return f"emerging:{issue_id}"
-
-
 def spike_key(dimension: str, value: str, period: str) -> str:
     return f"spike:{dimension}:{value}:{period}"
 
@@ -153,11 +149,11 @@ def _clear_emerging(as_of: datetime) -> None:
 
 def _raise_emerging(as_of: datetime, only: int | None = None) -> list[Alert]:
     candidates = _candidates(as_of, only)
-    alerted = _uncleared_keys(emerging_key(c.issue.id) for c in candidates)
+    alerted = _uncleared_keys(Alert.emerging_key(c.issue.id) for c in candidates)
     tests = _groups_tested(as_of, candidates, only)
     raised = []
     for candidate in candidates:
-        if emerging_key(candidate.issue.id) in alerted:
+        if Alert.emerging_key(candidate.issue.id) in alerted:
             continue
         test = burst_test(candidate.arrivals, baseline_count(candidate.issue, as_of), as_of,
                           tests=tests, rule=RULE)
@@ -286,7 +282,7 @@ def _emerging_alert(issue: EmergingIssue, test: BurstTest, as_of: datetime) -> A
     }
     with install_language():
         title = issue.title or _("Emerging issue %(id)d", id=issue.id)
-    return Alert(kind=AlertKind.EMERGING, key=emerging_key(issue.id), title=title,
+    return Alert(kind=AlertKind.EMERGING, key=Alert.emerging_key(issue.id), title=title,
                  raised_at=as_of, evidence=evidence, emerging_issue_id=issue.id)
 
 

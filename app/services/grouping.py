@@ -150,27 +150,30 @@ def _active_groups(group_ids: list[int], report_id: int) -> list[EmergingIssue]:
     return list(db.session.scalars(query))
 
 
-def _accepting(vector: grouping.Vector, report_id: int) -> list[EmergingIssue]:
-    """The groups that accept the report, the one it joins first (none: a new group)."""
-    groups = {group.id: group for group in _active_groups(_candidates(vector), report_id)}
-    return [groups[candidate.key] for candidate in grouping.accepting(vector, [
-        grouping.Candidate(group.id, group.profile, group.excluded, group.member_count,
-                           group.known_issue_id is not None) for group in groups.values()])]
+def _candidate_groups(vector: grouping.Vector, report_id: int) -> list[EmergingIssue]:
+    """The groups the report may join, found through the term index."""
+    return _active_groups(_candidates(vector), report_id)
+
+
+def _candidate(group: EmergingIssue) -> grouping.Candidate:
+    return grouping.Candidate(group.id, group.profile, group.excluded, group.member_count,
+                              group.known_issue_id is not None)
 
 
 def _absorb(group: EmergingIssue, others: list[EmergingIssue]) -> None:
-    """Merge into `group` the other undecided groups the report showed to be the same thing.
+    """Merge into `group` the other undecided groups that are now the same thing (see
+    `ml.grouping.bridged`).
 
-    Their members move over (with the coordinators' exclusions of them), their
-    alerts are cleared, and the emptied groups are deleted.
+    Their members move over, with the coordinators' exclusions of them. An alert
+    about an absorbed group becomes the alert about `group` when that has none
+    (it was raised when the thing first showed), else it is cleared. The emptied
+    groups are deleted.
     """
     if not group.is_undecided:
         return
-    absorbed = [other for other in others if other.is_undecided and other.id in {
-        candidate.key for candidate in grouping.bridged(group.profile, [
-            grouping.Candidate(o.id, o.profile, o.excluded, o.member_count, False)
-            for o in others if o.is_undecided])}]
-    for other in absorbed:
+    undecided = [other for other in others if other.is_undecided]
+    for candidate in grouping.bridged(group.profile, [_candidate(o) for o in undecided]):
+        other = next(o for o in undecided if o.id == candidate.key)
         already = select(GroupingExclusion.report_id).where(
             GroupingExclusion.emerging_issue_id == group.id)
         db.session.execute(update(GroupingExclusion)
@@ -178,10 +181,22 @@ def _absorb(group: EmergingIssue, others: list[EmergingIssue]) -> None:
                                   GroupingExclusion.report_id.not_in(already))
                            .values(emerging_issue_id=group.id))
         take(members(other.id), group)
-        db.session.execute(update(Alert).where(Alert.emerging_issue_id == other.id,
-                                               Alert.cleared_at.is_(None))
-                           .values(cleared_at=utcnow()))
+        _pass_on_alert(other, group)
         db.session.delete(other)
+
+
+def _pass_on_alert(absorbed: EmergingIssue, group: EmergingIssue) -> None:
+    alert = db.session.scalar(select(Alert).where(Alert.emerging_issue_id == absorbed.id,
+                                                  Alert.cleared_at.is_(None)))
+    if alert is None:
+        return
+    has_own = db.session.scalar(select(Alert.id).where(
+        Alert.key == Alert.emerging_key(group.id), Alert.cleared_at.is_(None)))
+    if has_own is None:
+        alert.key, alert.emerging_issue_id = Alert.emerging_key(group.id), group.id
+    else:
+        alert.cleared_at = utcnow()
+    db.session.flush()
 
 
 def group_report(report_id: int) -> EmergingIssue | None:
@@ -208,8 +223,9 @@ def group_report(report_id: int) -> EmergingIssue | None:
     vector = report_vector(report)
     if not vector:
         return None
-    accepting = _accepting(vector, report_id)
-    group = accepting[0] if accepting else None
+    candidates = _candidate_groups(vector, report_id)
+    chosen = grouping.choose(vector, [_candidate(group) for group in candidates])
+    group = next((g for g in candidates if chosen is not None and g.id == chosen.key), None)
     if group is None:
         # Dated to the hour, as an anonymous report is: the second would tell when it came.
         group = EmergingIssue(status=EmergingStatus.FORMING, profile={}, excluded={},
@@ -220,7 +236,7 @@ def group_report(report_id: int) -> EmergingIssue | None:
         # Concurrent joins of one group must not lose each other's sums.
         db.session.refresh(group, with_for_update=True)
     take([report], group, {report.id: vector})
-    _absorb(group, accepting[1:])
+    _absorb(group, [other for other in candidates if other is not group])
     if group.known_issue_id is not None and report.known_issue_id != group.known_issue_id:
         _join_known_issue(report, group.known_issue)
     return group
