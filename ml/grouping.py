@@ -89,7 +89,7 @@ PROFILE_CHARS = 70
 JOIN = 0.22
 JOIN_KNOWN = 0.20
 #: Groups merge when their profiles are this alike (`bridged`).
-MERGE = 0.20
+MERGE = 0.30
 #: Word terms a title is made of, at most.
 TITLE_TERMS = 4
 #: Between a title's words.

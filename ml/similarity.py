@@ -104,6 +104,8 @@ LEXICON: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "training": (("utbildning", "utbildningen", "kurs", "kursen", "introduktion"),
                  ("training", "course", "education", "taught", "teach")),
     "blood": (("blod", "blodprov", "blodet"), ("blood",)),
+    "tube": (("rörpost", "rörposten", "rörpostsystemet", "rörpostsystem", "rörpostprover"),
+             ("tube", "pneumatic", "chute")),
     "radiology": (("röntgen", "röntgenremiss", "ct", "mr"), ("x-ray", "xray", "radiology",
                                                              "ct", "mri")),
     "booking": (("bokning", "bokningen", "boka", "bokade", "tidbok"),

@@ -81,6 +81,8 @@ from models.base import in_write_transaction
 POSTINGS_PER_TERM = 50
 #: Candidates whose profiles are compared with the report.
 RERANK = 20
+#: An undecided group takes reports for this long after its first (see `_active_groups`).
+ACCEPT_HOURS = 48
 #: An undecided group no report joined for this long fades.
 FADE_DAYS = 7
 #: The hours over which a group's growth per hour is measured.
@@ -133,26 +135,37 @@ def _candidates(vector: grouping.Vector) -> list[int]:
     return sorted(best, key=lambda group_id: (-best[group_id], -group_id))[:RERANK]
 
 
-def _active_groups(group_ids: list[int], report_id: int) -> list[EmergingIssue]:
+def _active_groups(group_ids: list[int], report: Report) -> list[EmergingIssue]:
     """Of these groups, those a report may join: active, not a resolved known issue's,
-    not one it was moved out of."""
+    not one it was moved out of, and, for an undecided group, begun at most
+    `ACCEPT_HOURS` before the report arrived.
+
+    An emerging issue is a burst of recent reports: a theme reported all along
+    (printers) would otherwise grow one group of hundreds whose broad profile
+    takes in anything. A confirmed known issue's profile takes reports for as
+    long as the issue is open.
+    """
     if not group_ids:
         return []
     moved_out = select(GroupingExclusion.emerging_issue_id).where(
-        GroupingExclusion.report_id == report_id)
+        GroupingExclusion.report_id == report.id)
+    arrived = report.submitted_hour or utcnow()
     query = (select(EmergingIssue)
              .outerjoin(KnownIssue, KnownIssue.id == EmergingIssue.known_issue_id)
              .where(EmergingIssue.id.in_(group_ids),
                     EmergingIssue.status.in_(ACTIVE_STATUSES),
                     or_(EmergingIssue.known_issue_id.is_(None),
                         KnownIssue.status == KnownIssueStatus.OPEN),
+                    or_(EmergingIssue.known_issue_id.is_not(None),
+                        EmergingIssue.first_report_at >= arrived - timedelta(
+                            hours=ACCEPT_HOURS)),
                     EmergingIssue.id.not_in(moved_out)))
     return list(db.session.scalars(query))
 
 
-def _candidate_groups(vector: grouping.Vector, report_id: int) -> list[EmergingIssue]:
+def _candidate_groups(vector: grouping.Vector, report: Report) -> list[EmergingIssue]:
     """The groups the report may join, found through the term index."""
-    return _active_groups(_candidates(vector), report_id)
+    return _active_groups(_candidates(vector), report)
 
 
 def _candidate(group: EmergingIssue) -> grouping.Candidate:
@@ -223,7 +236,7 @@ def group_report(report_id: int) -> EmergingIssue | None:
     vector = report_vector(report)
     if not vector:
         return None
-    candidates = _candidate_groups(vector, report_id)
+    candidates = _candidate_groups(vector, report)
     chosen = grouping.choose(vector, [_candidate(group) for group in candidates])
     group = next((g for g in candidates if chosen is not None and g.id == chosen.key), None)
     if group is None:
