@@ -53,10 +53,11 @@ def make_group(app, report_ids: list[int], *, status: str = EmergingStatus.OPEN,
 
 
 def fault_reports(make_report) -> list[int]:
-    """Three anonymous reports of one fault from two units within 7 hours of NOON."""
+    """Four anonymous reports of one fault from two units within 7 hours of NOON."""
     return [make_report(FAULT, unit=unit, submitted=NOON - timedelta(hours=hours_before),
                         area="test_results")
-            for hours_before, unit in ((7, "Avdelning 12"), (3, "Akuten"), (0, "Avdelning 12"))]
+            for hours_before, unit in ((7, "Avdelning 12"), (5, "Akuten"), (3, "Akuten"),
+                                       (0, "Avdelning 12"))]
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def test_a_new_topic_from_two_units_raises_one_emerging_alert(app, fault):
         evidence = alert.evidence
     assert evidence["report_ids"] == sorted(fault)
     assert evidence["units"] == ["Akuten", "Avdelning 12"]
-    assert (evidence["observed"], evidence["baseline"], evidence["new_topic"]) == (3, 0, True)
+    assert (evidence["observed"], evidence["baseline"], evidence["new_topic"]) == (4, 0, True)
     assert FAULT not in json.dumps(evidence)
     # Evaluated again, nothing fires twice.
     with app.app_context():
@@ -297,7 +298,7 @@ def test_the_alerts_page_lists_alerts_and_people_act_on_them(app, client, coordi
         [alert] = evaluate_alerts(NOON, notify=False)
         alert_id = alert.id
     page = client.get("/alerts").get_data(as_text=True)
-    assert "kalium provsvar journal" in page and "A new topic: 3 like reports" in page
+    assert "kalium provsvar journal" in page and "A new topic: 4 like reports" in page
     assert "Raised at 2026-05-04 12:00 (UTC)" in page and FAULT not in page
     assert client.post(f"/alerts/{alert_id}/seen").status_code == 302
     assert client.post(f"/alerts/{alert_id}/link", data={"known_issue": "999"}).status_code == 302
@@ -328,4 +329,13 @@ def test_the_overview_leads_with_emerging_issues(app, client, coordinator, fault
     page = client.get("/overview").get_data(as_text=True)
     assert page.index("Emerging issues") < page.index("Spike alerts")
     assert f'href="/emerging-issues/{group_id}">kalium provsvar journal</a>' in page
-    assert "3 reports · Akuten, Avdelning 12" in page
+    assert "4 reports · Akuten, Avdelning 12" in page
+
+
+def test_a_series_spiking_today_and_over_the_week_is_one_alert():
+    from app.services.alerts import _today_over_the_week
+
+    wanted = {"spike:unit:Akuten:day": 1, "spike:unit:Akuten:week": 2,
+              "spike:area:*:week": 3, "spike:unit:*:day": 4, "spike:unit:*:week": 5}
+    assert sorted(_today_over_the_week(wanted)) == [
+        "spike:area:*:week", "spike:unit:*:day", "spike:unit:Akuten:day"]

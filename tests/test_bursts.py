@@ -18,14 +18,14 @@ def arrivals(*hours_ago: int, units: str = "ab", reporters=None) -> list[Arrival
             for i, h in enumerate(hours_ago)]
 
 
-def test_a_new_topic_alerts_on_three_reports_from_two_units_within_the_window():
-    test = burst_test(arrivals(0, 3, 7), baseline=0, as_of=NOON)
+def test_a_new_topic_alerts_on_four_reports_from_two_units_within_the_window():
+    test = burst_test(arrivals(0, 3, 5, 7), baseline=0, as_of=NOON)
     assert test.alert and test.is_new_topic
-    assert (test.observed, test.units, test.ratio) == (3, 2, None)
+    assert (test.observed, test.units, test.ratio) == (4, 2, None)
 
 
-def test_two_reports_are_not_yet_an_alert():
-    assert not burst_test(arrivals(0, 3), baseline=0, as_of=NOON).alert
+def test_three_reports_are_not_yet_an_alert():
+    assert not burst_test(arrivals(0, 3, 7), baseline=0, as_of=NOON).alert
 
 
 def test_one_unit_and_anonymous_reporters_are_one_source():
@@ -33,7 +33,8 @@ def test_one_unit_and_anonymous_reporters_are_one_source():
 
 
 def test_one_unit_with_two_named_reporters_is_two_sources():
-    test = burst_test(arrivals(0, 1, 2, units="a", reporters=[7, 8]), baseline=0, as_of=NOON)
+    test = burst_test(arrivals(0, 1, 2, 3, units="a", reporters=[7, 8]), baseline=0,
+                      as_of=NOON)
     assert test.alert and (test.units, test.reporters) == (1, 2)
 
 
@@ -43,13 +44,13 @@ def test_one_named_reporter_repeating_in_one_unit_is_one_voice():
 
 
 def test_only_the_window_ending_at_as_of_counts():
-    spread = arrivals(0, 13, 30)
+    spread = arrivals(0, 13, 20, 30)
     assert [a.hour for a in in_window(spread, NOON)] == [NOON]
     assert not burst_test(spread, baseline=0, as_of=NOON).alert
     # Reports after the moment tested do not count either.
-    later = arrivals(-1, -2, -3)
+    later = arrivals(-1, -2, -3, -4)
     assert burst_test(later, baseline=0, as_of=NOON).observed == 0
-    assert burst_test(later, baseline=0, as_of=NOON + timedelta(hours=3)).alert
+    assert burst_test(later, baseline=0, as_of=NOON + timedelta(hours=4)).alert
 
 
 def test_a_known_kind_needs_a_significant_rise_over_its_baseline():

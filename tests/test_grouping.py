@@ -489,3 +489,17 @@ def test_a_fault_split_over_two_early_groups_ends_in_one_with_its_alert(app, fil
         assert (alert.emerging_issue_id, alert.key) == (survivor, Alert.emerging_key(survivor))
         assert alert.cleared_at is None
         assert db.session.get(EmergingIssue, survivor).member_count == len(TUBE)
+
+
+def test_an_undecided_group_takes_reports_for_two_days_only(app, make_report):
+    """A theme reported all along starts a new group after ACCEPT_HOURS, so no group grows
+    for weeks into a profile broad enough to take in anything."""
+    def arrive(text: str, hours: int) -> int:
+        report_id = make_report(text, submitted=START + timedelta(hours=hours))
+        with app.app_context():
+            group_report(report_id)
+        return group_id_of(app, report_id)
+
+    first = arrive(TUBE[0], 0)
+    assert arrive(TUBE[2], grouping_service.ACCEPT_HOURS) == first
+    assert arrive(TUBE[3], grouping_service.ACCEPT_HOURS + 1) != first

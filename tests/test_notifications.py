@@ -83,8 +83,8 @@ def test_opted_in_coordinators_get_the_alert_without_report_text(app, make_repor
     assert mail["Subject"] == "Vaka alert: kalium provsvar journal"
     assert mail["From"] == "vaka@example.org"
     body = mail.get_content()
-    assert "A new topic: 3 like reports in 12 hours from 2 units" in body
-    assert "Units: Akuten, Avdelning 12" in body and "Reports: 3" in body
+    assert "A new topic: 4 like reports in 12 hours from 2 units" in body
+    assert "Units: Akuten, Avdelning 12" in body and "Reports: 4" in body
     assert f"https://vaka.example.org/emerging-issues/{issue_id}" in body
     assert FAULT not in body and "kalium syns inte" not in body
     assert notified(app)[0] is not None

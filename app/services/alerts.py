@@ -305,6 +305,7 @@ def _evaluate_spikes(as_of: datetime) -> list[Alert]:
         spike_key(s.dimension, s.value, s.period): ([s], None) for s in alone}
     wanted.update({storm_key(storm.dimension, storm.period): (list(storm.spikes), storm)
                    for storm in storms})
+    wanted = _today_over_the_week(wanted)
     for alert in db.session.scalars(select(Alert).where(Alert.kind == AlertKind.SPIKE,
                                                         Alert.cleared_at.is_(None))):
         if alert.key not in wanted:
@@ -337,6 +338,13 @@ def _explained(report_ids: list[int]) -> bool:
         .where(EmergingIssueReport.report_id.in_(report_ids),
                EmergingIssueReport.emerging_issue_id.in_(alerted)))
     return explained >= EXPLAINED_SHARE * len(report_ids)
+
+
+def _today_over_the_week(wanted: dict[str, tuple]) -> dict[str, tuple]:
+    """A series (or storm) that spikes today and over the week is one fact: the day's alert
+    stands for both, so the week's is left out."""
+    return {key: value for key, value in wanted.items()
+            if not (key.endswith(":week") and key.removesuffix(":week") + ":day" in wanted)}
 
 
 def _spike_alert(key: str, spikes: list[SeriesTest], storm: Storm | None, as_of: datetime,
