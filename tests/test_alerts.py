@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.services import ServiceError
 from app.services.alerts import (
+    alert_report_ids,
     baseline_count,
     check_emerging_issue,
     dismiss,
@@ -339,3 +340,33 @@ def test_a_series_spiking_today_and_over_the_week_is_one_alert():
               "spike:area:*:week": 3, "spike:unit:*:day": 4, "spike:unit:*:week": 5}
     assert sorted(_today_over_the_week(wanted)) == [
         "spike:area:*:week", "spike:unit:*:day", "spike:unit:Akuten:day"]
+
+
+def broad_reports(make_report, area: str = "login") -> list[int]:
+    """Four anonymous reports of one theme from four units within 7 hours of NOON."""
+    return [make_report("Kan inte logga in, kortet fungerar inte sedan bytet.", unit=unit,
+                        submitted=NOON - timedelta(hours=hours_before), area=area)
+            for hours_before, unit in ((7, "Akuten"), (5, "Barn 3"), (3, "Avdelning 12"),
+                                       (0, "Röntgen"))]
+
+
+def test_broad_emerging_issues_of_one_theme_at_once_are_one_alert(app, make_report):
+    """Three groups from four units each of one category fold into one theme alert; a fourth
+    joins it instead of raising its own; a local fault of that category keeps its own."""
+    groups = [make_group(app, broad_reports(make_report), title=f"grupp {n}") for n in range(4)]
+    local = make_group(app, [make_report(FAULT, unit=unit, area="login",
+                                         submitted=NOON - timedelta(hours=hours))
+                             for hours, unit in ((6, "Akuten"), (4, "Barn 3"), (2, "Akuten"),
+                                                 (1, "Barn 3"))], title="lokalt fel")
+    with app.app_context():
+        for group_id in [*groups[:3], local]:
+            check_emerging_issue(group_id, NOON, notify=False)
+        open_now = {alert.key: alert for alert in db.session.scalars(select(Alert))
+                    if alert.cleared_at is None}
+        assert sorted(open_now) == [Alert.emerging_key(local), "theme:other"]
+        theme = open_now["theme:other"]
+        assert theme.evidence["groups"] == groups[:3]
+        assert theme.title == "Many emerging issues at once, across units: Other"
+        assert check_emerging_issue(groups[3], NOON, notify=False) is None
+        assert db.session.get(Alert, theme.id).evidence["groups"] == groups
+        assert len(alert_report_ids(theme, NOON)) == 16

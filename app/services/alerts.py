@@ -28,7 +28,7 @@ hour of arrival (reports are stored, and imported, in time order).
 """
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -77,6 +77,12 @@ BASELINE_SIMILARITY = 0.3
 BASELINE_LIMIT = 300
 #: Report ids kept in an alert's evidence, at most.
 REPORT_IDS_MAX = 1000
+#: Open alerts of broad groups of one theme that fold into one alert (`_fold_broad_themes`).
+THEME_GROUPS = 3
+#: A group from this many units or more is broad (a fault is reported by two or three).
+BROAD_UNITS = 4
+#: The key of a theme alert starts with this.
+THEME_PREFIX = "theme:"
 #: A spike whose reports are this much in alerted emerging issues raises no alert of its own.
 EXPLAINED_SHARE = 0.5
 #: Alerts listed on the alerts page.
@@ -132,13 +138,20 @@ def check_emerging_issue(issue_id: int, now: datetime, notify: bool = True) -> A
 
 
 def _clear_emerging(as_of: datetime) -> None:
-    """Clear the emerging alerts whose group is no longer undecided (or is gone)."""
+    """Clear the emerging alerts whose group is no longer undecided (or is gone), and the
+    theme alerts none of whose groups is."""
     stale = db.session.execute(
         select(Alert, EmergingIssue)
         .outerjoin(EmergingIssue, EmergingIssue.id == Alert.emerging_issue_id)
         .where(Alert.kind == AlertKind.EMERGING, Alert.cleared_at.is_(None),
+               Alert.key.not_like(THEME_PREFIX + "%"),
                or_(EmergingIssue.id.is_(None),
                    EmergingIssue.status.not_in(sorted(UNDECIDED_STATUSES))))).all()
+    for alert in _open_themes():
+        if not db.session.scalar(select(func.count()).select_from(EmergingIssue).where(
+                EmergingIssue.id.in_(alert.evidence["groups"]),
+                EmergingIssue.status.in_(sorted(UNDECIDED_STATUSES)))):
+            alert.cleared_at = as_of
     for alert, issue in stale:
         alert.cleared_at = as_of
         decided_into = issue.known_issue_id if issue is not None else None
@@ -150,18 +163,96 @@ def _clear_emerging(as_of: datetime) -> None:
 def _raise_emerging(as_of: datetime, only: int | None = None) -> list[Alert]:
     candidates = _candidates(as_of, only)
     alerted = _uncleared_keys(Alert.emerging_key(c.issue.id) for c in candidates)
+    themes = {alert.evidence["theme"]: alert for alert in _open_themes()}
+    themed = {group for alert in themes.values() for group in alert.evidence["groups"]}
     tests = _groups_tested(as_of, candidates, only)
     raised = []
     for candidate in candidates:
-        if Alert.emerging_key(candidate.issue.id) in alerted:
+        issue = candidate.issue
+        if Alert.emerging_key(issue.id) in alerted or issue.id in themed:
             continue
-        test = burst_test(candidate.arrivals, baseline_count(candidate.issue, as_of), as_of,
+        test = burst_test(candidate.arrivals, baseline_count(issue, as_of), as_of,
                           tests=tests, rule=RULE)
-        if test.alert:
-            alert = _store(_emerging_alert(candidate.issue, test, as_of))
-            if alert is not None:
-                raised.append(alert)
-    return raised
+        if not test.alert:
+            continue
+        theme = themes.get(_broad_theme(issue.id) or "")
+        if theme is not None:
+            theme.evidence = {**theme.evidence,
+                              "groups": sorted({*theme.evidence["groups"], issue.id})}
+            continue
+        alert = _store(_emerging_alert(issue, test, as_of))
+        if alert is not None:
+            raised.append(alert)
+    folded = _fold_broad_themes(as_of)
+    return [alert for alert in raised if alert.cleared_at is None] + folded
+
+
+# --- themes: many broad emerging issues of one kind at once -------------------------------
+
+
+def _open_themes() -> list[Alert]:
+    return list(db.session.scalars(select(Alert).where(
+        Alert.key.like(THEME_PREFIX + "%"), Alert.cleared_at.is_(None))))
+
+
+def _broad_theme(issue_id: int) -> str | None:
+    """A group's theme (its members' most common category) when its reports come from
+    `BROAD_UNITS` units or more; None for a group as local as a fault."""
+    rows = db.session.execute(
+        select(Report.unit_id, *(getattr(Report, f"is_{c}") for c in CATEGORIES))
+        .join(EmergingIssueReport, EmergingIssueReport.report_id == Report.id)
+        .where(EmergingIssueReport.emerging_issue_id == issue_id)).all()
+    if len({row[0] for row in rows}) < BROAD_UNITS:
+        return None
+    categories = Counter(c for row in rows for c, flag in zip(CATEGORIES, row[1:], strict=True)
+                         if flag)
+    return categories.most_common(1)[0][0] if categories else "other"
+
+
+def _fold_broad_themes(as_of: datetime) -> list[Alert]:
+    """Fold the open alerts of broad groups of one theme into one alert once there are
+    `THEME_GROUPS` of them (a broad group of a theme that has its alert joins it instead
+    of raising its own: see `_raise_emerging`).
+
+    A go-live floods every unit with reports about slowness, logins and training,
+    which form many small, pure groups (a missing template, too few superusers...):
+    each is real, but together they are one fact per category, and an alert each
+    would bury the fault that two or three units report. Only groups from
+    `BROAD_UNITS` units or more fold: a fault stays local, and keeps its own alert
+    even when it shares its category or area with a theme (wristband labels and
+    printers). Folding by area as well left a theme split over the areas its
+    reporters chose (bench/golive.py: 11 to 13 alerts open at once instead of 7 to 9).
+    """
+    themes: defaultdict[str, list[Alert]] = defaultdict(list)
+    for alert in db.session.scalars(select(Alert).where(
+            Alert.kind == AlertKind.EMERGING, Alert.cleared_at.is_(None),
+            Alert.emerging_issue_id.is_not(None))):
+        theme = _broad_theme(alert.emerging_issue_id)
+        if theme is not None:
+            themes[theme].append(alert)
+    folded = []
+    for category, alerts in themes.items():
+        if len(alerts) < THEME_GROUPS:
+            continue
+        for alert in alerts:
+            alert.cleared_at = as_of
+        theme = _theme_alert(category, sorted(a.emerging_issue_id for a in alerts), as_of)
+        if _store(theme) is not None:
+            folded.append(theme)
+    return folded
+
+
+def _theme_alert(category: str, groups: list[int], as_of: datetime) -> Alert:
+    members = select(EmergingIssueReport.report_id).where(
+        EmergingIssueReport.emerging_issue_id.in_(groups))
+    evidence = {"theme": category, "groups": groups,
+                **_reports_described(select(Report.id).where(Report.id.in_(members),
+                                                             Report.submitted_hour <= as_of))}
+    with install_language():
+        title = _("Many emerging issues at once, across units: %(category)s",
+                  category=CATEGORY_NAMES.get(category, category))
+    return Alert(kind=AlertKind.EMERGING, key=f"{THEME_PREFIX}{category}", title=title,
+                 raised_at=as_of, evidence=evidence)
 
 
 def _recent_groups(as_of: datetime) -> Select:
@@ -331,12 +422,14 @@ def _explained(report_ids: list[int]) -> bool:
     """
     if not report_ids:
         return False
-    alerted = select(Alert.emerging_issue_id).where(Alert.kind == AlertKind.EMERGING,
-                                                    Alert.cleared_at.is_(None))
+    alerted = {*db.session.scalars(select(Alert.emerging_issue_id).where(
+        Alert.kind == AlertKind.EMERGING, Alert.cleared_at.is_(None),
+        Alert.emerging_issue_id.is_not(None))),
+        *(group for theme in _open_themes() for group in theme.evidence["groups"])}
     explained = db.session.scalar(
         select(func.count()).select_from(EmergingIssueReport)
         .where(EmergingIssueReport.report_id.in_(report_ids),
-               EmergingIssueReport.emerging_issue_id.in_(alerted)))
+               EmergingIssueReport.emerging_issue_id.in_(sorted(alerted))))
     return explained >= EXPLAINED_SHARE * len(report_ids)
 
 
@@ -436,15 +529,17 @@ def _store(alert: Alert) -> Alert | None:
 
 
 def alert_report_ids(alert: Alert, as_of: datetime) -> list[int]:
-    """The reports an alert is about as of `as_of`: an emerging issue's members that had
-    arrived by then (its evidence keeps those of the moment it was raised), a spike's
-    counted reports."""
-    if alert.kind != AlertKind.EMERGING or alert.emerging_issue_id is None:
-        return list((alert.evidence or {}).get("report_ids", []))
+    """The reports an alert is about as of `as_of`: the members of its emerging issue (or
+    of a theme's issues) that had arrived by then (its evidence keeps those of the
+    moment it was raised), a spike's counted reports."""
+    evidence = alert.evidence or {}
+    if alert.kind != AlertKind.EMERGING:
+        return list(evidence.get("report_ids", []))
+    groups = evidence.get("groups") or [alert.emerging_issue_id]
     return list(db.session.scalars(
         select(EmergingIssueReport.report_id)
         .join(Report, Report.id == EmergingIssueReport.report_id)
-        .where(EmergingIssueReport.emerging_issue_id == alert.emerging_issue_id,
+        .where(EmergingIssueReport.emerging_issue_id.in_(groups),
                Report.submitted_hour <= as_of)
         .order_by(EmergingIssueReport.report_id)))
 
