@@ -183,7 +183,9 @@ def _raise_emerging(as_of: datetime, only: int | None = None) -> list[Alert]:
         alert = _store(_emerging_alert(issue, test, as_of))
         if alert is not None:
             raised.append(alert)
-    folded = _fold_broad_themes(as_of)
+    # Only a new alert can complete a theme; the per-submission check (`only`) skips the
+    # fold otherwise, as it would re-read every open alert's members on each report.
+    folded = _fold_broad_themes(as_of) if raised or only is None else []
     return [alert for alert in raised if alert.cleared_at is None] + folded
 
 
