@@ -351,22 +351,43 @@ def broad_reports(make_report, area: str = "login") -> list[int]:
 
 
 def test_broad_emerging_issues_of_one_theme_at_once_are_one_alert(app, make_report):
-    """Three groups from four units each of one category fold into one theme alert; a fourth
-    joins it instead of raising its own; a local fault of that category keeps its own."""
+    """Two groups from four units each of one category fold into one theme alert; later ones
+    join it instead of raising their own; a local fault of that category keeps its own."""
     groups = [make_group(app, broad_reports(make_report), title=f"grupp {n}") for n in range(4)]
     local = make_group(app, [make_report(FAULT, unit=unit, area="login",
                                          submitted=NOON - timedelta(hours=hours))
                              for hours, unit in ((6, "Akuten"), (4, "Barn 3"), (2, "Akuten"),
                                                  (1, "Barn 3"))], title="lokalt fel")
     with app.app_context():
-        for group_id in [*groups[:3], local]:
+        first = check_emerging_issue(groups[0], NOON, notify=False)
+        assert first is not None and first.key == Alert.emerging_key(groups[0])
+        for group_id in [groups[1], local]:
             check_emerging_issue(group_id, NOON, notify=False)
         open_now = {alert.key: alert for alert in db.session.scalars(select(Alert))
                     if alert.cleared_at is None}
         assert sorted(open_now) == [Alert.emerging_key(local), "theme:other"]
         theme = open_now["theme:other"]
-        assert theme.evidence["groups"] == groups[:3]
+        assert theme.evidence["groups"] == groups[:2]
         assert theme.title == "Many emerging issues at once, across units: Other"
-        assert check_emerging_issue(groups[3], NOON, notify=False) is None
+        for group_id in groups[2:]:
+            assert check_emerging_issue(group_id, NOON, notify=False) is None
         assert db.session.get(Alert, theme.id).evidence["groups"] == groups
         assert len(alert_report_ids(theme, NOON)) == 16
+
+
+def test_a_spike_whose_rise_is_an_alerted_group_raises_nothing_of_its_own(app, fault,
+                                                                         make_report):
+    """The rise above the usual level is what counts: four reports of an alerted group
+    explain a series of ten that usually has six, though they are less than half of it."""
+    from app.services.alerts import _explained
+
+    usual = [make_report(submitted=NOON - timedelta(hours=h)) for h in range(6)]
+    group = make_group(app, fault)
+    evidence = {"report_ids": sorted(fault + usual),
+                "series": [{"observed": 10, "baseline_mean": 6.0}]}
+    with app.app_context():
+        assert not _explained(evidence)  # the group has not alerted yet
+        assert check_emerging_issue(group, NOON, notify=False) is not None
+        assert _explained(evidence)
+        assert not _explained({**evidence, "series": [{"observed": 10, "baseline_mean": 1.0}]})
+        assert not _explained({**evidence, "series": [{"observed": 10, "baseline_mean": 12}]})
