@@ -250,3 +250,13 @@ def test_a_coordinator_reading_the_report_does_not_mark_it_read_for_the_reporter
     client.post("/logout")
     login(staff)
     assert 'class="tag unread"' in client.get("/report/mine").get_data(as_text=True)
+
+
+def test_a_time_typed_under_another_choice_shows_under_it_with_the_error(client, make_unit):
+    unit = make_unit()
+    page = client.post("/", data=form_data(unit.id, when="now")).get_data(as_text=True)
+    assert '<div class="field when-other_day shown invalid">' in page
+    assert '<div class="field when-today">' in page  # nothing typed: shown under its choice
+    typed = re.search(r'<input[^>]*id="occurred_at"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in typed and 'value="2026-03-14T08:30"' in typed
+    assert 'href="#occurred_at">You typed a time for another choice' in page

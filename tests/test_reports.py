@@ -232,7 +232,7 @@ def test_named_report_has_no_receipt(app, make_report, make_user, ctx):
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("text", "", "This field is required"),
+    ("text", "", "Write what happened."),
     ("text", "too short", "Write at least 10 characters"),
     ("text", "x" * 10_001, "10,001 characters long, 1 more than the 10,000 allowed"),
     ("unit_id", "999999", "Not a valid choice"),

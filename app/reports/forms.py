@@ -85,7 +85,8 @@ class ReportForm(FlaskForm):
                       default=Kind.INCIDENT.value, validators=[InputRequired()])
     text = TextAreaField(
         _l("What happened?"), filters=[unix_newlines, strip],
-        validators=[DataRequired(), TextLength(min=TEXT_MIN, max=TEXT_MAX)],
+        validators=[DataRequired(message=_l("Write what happened.")),
+                    TextLength(min=TEXT_MIN, max=TEXT_MAX)],
         description=_l("Describe the event or your feedback. Do not write patients' names "
                        "or personal identity numbers."))
     when = RadioField(
@@ -144,6 +145,13 @@ class ReportForm(FlaskForm):
         valid = super().validate(extra_validators)
         return self._validate_occurrence() and valid
 
+    @property
+    def times_shown(self) -> set[str]:
+        """The choices of when whose time field shows even while its choice is not picked
+        (the page shows a time under its choice only): those typed into or wrong."""
+        return {choice for choice, field in self._time_inputs().items()
+                if field.errors or (field.raw_data and field.raw_data[0].strip())}
+
     def _time_inputs(self) -> dict[str, TimeField | DateTimeLocalField]:
         return {"today": self.time_today, "other_day": self.occurred_at}
 
@@ -162,8 +170,10 @@ class ReportForm(FlaskForm):
         if chosen is None:
             self.when.errors.append(_l("Choose when it happened."))
         elif typed - {chosen}:
-            self.when.errors.append(_l("You typed a time for another choice than the one "
-                                       "you picked. Pick the right one or clear that time."))
+            for other in typed - {chosen}:  # under the time itself, which then shows
+                self._time_inputs()[other].errors.append(_l(
+                    "You typed a time for another choice than the one you picked. Pick the "
+                    "right one or clear that time."))
         else:
             try:
                 self.occurrence = self._occurrence(chosen)
