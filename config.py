@@ -63,6 +63,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = "sv"
     LANGUAGES = ("sv", "en")
     QUEUE_PAGE_SIZE = 25
+    #: Days the coordination group usually takes to answer a new report, which the
+    #: confirmation tells the reporter (in weeks when it is whole weeks).
+    REPORT_ANSWER_DAYS = int(os.environ.get("REPORT_ANSWER_DAYS", "5"))
     #: How soon a report must be handled, by risk score: the first row whose
     #: minimum score the report reaches gives its hours (score 8+ within a day).
     RISK_DUE_HOURS = ((8, 24), (4, 7 * 24), (1, 30 * 24))

@@ -15,12 +15,12 @@ from models import MESSAGE_MAX, AuditEvent, Message, Report, db, utcnow
 
 PASSWORD = "correct horse battery staple"
 
-#: The receipt code on the page shown after an anonymous report.
-RECEIPT = re.compile(r'class="receipt-code">([^<]+)<')
+#: The receipt code on the confirmation page, as its copy button holds it.
+RECEIPT = re.compile(r'class="copy" data-code="([^"]+)"')
 
 #: Answers the forms refuse, and what they say.
 BAD_BODIES = [("   ", "Write something before sending."),
-              ("x" * (MESSAGE_MAX + 1), f"Field cannot be longer than {MESSAGE_MAX} characters.")]
+              ("x" * (MESSAGE_MAX + 1), f"1 more than the {MESSAGE_MAX:,} allowed")]
 
 
 def persist(app, instance):

@@ -149,8 +149,9 @@ def test_the_form_offers_matches_with_its_own_script_under_the_csp(client):
     assert 'data-url="/report/matching-issues"' in html
     assert 'name="known_issue_id"' in html
     scripts = re.findall(r"<script[^>]*>(.*?)</script>", html, re.S)
-    assert scripts == [""]  # one script, loaded from this site, nothing inline
+    assert scripts == ["", ""]  # scripts loaded from this site, nothing inline
     assert '<script src="/static/matching.js" defer>' in html
+    assert '<script src="/static/reporter.js" defer>' in html
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     script = client.get("/static/matching.js")
     assert script.status_code == 200 and "aria-pressed" in script.get_data(as_text=True)

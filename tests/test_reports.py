@@ -232,9 +232,9 @@ def test_named_report_has_no_receipt(app, make_report, make_user, ctx):
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("text", "", "This field is required"),
-    ("text", "too short", "between 10 and 10000"),
-    ("text", "x" * 10_001, "between 10 and 10000"),
+    ("text", "", "Write what happened."),
+    ("text", "too short", "Write at least 10 characters"),
+    ("text", "x" * 10_001, "10,001 characters long, 1 more than the 10,000 allowed"),
     ("unit_id", "999999", "Not a valid choice"),
     ("unit_id", "", "Choose the unit"),
     ("occurred_at", "2026-02-30T08:00", "Enter a date and time"),

@@ -1,5 +1,7 @@
 from datetime import datetime, timedelta
 
+from flask_babel import format_number
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -53,6 +55,27 @@ def _issue_id(value: str | None) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
 
 
+class TextLength:
+    """Like wtforms' Length, but it gives the field no maxlength attribute (a browser cuts a
+    longer paste at it without a word) and says how far over the limit a text is. The
+    count is of characters, as the form's counter counts them (app/static/counter.js)."""
+
+    def __init__(self, max: int, min: int = 0) -> None:
+        self.min, self.max = min, max
+
+    def __call__(self, form: Form, field: TextAreaField) -> None:
+        length = len(field.data or "")
+        if length > self.max:
+            raise ValidationError(_(
+                "The text is %(length)s characters long, %(over)s more than the %(max)s "
+                "allowed.",
+                length=format_number(length), over=format_number(length - self.max),
+                max=format_number(self.max)))
+        if length < self.min:
+            raise ValidationError(_("Write at least %(min)s characters.",
+                                    min=format_number(self.min)))
+
+
 def _now_minute() -> datetime:
     return datetime.now().replace(second=0, microsecond=0)
 
@@ -61,8 +84,9 @@ class ReportForm(FlaskForm):
     kind = RadioField(_l("Type of report"), choices=choices(KIND_NAMES),
                       default=Kind.INCIDENT.value, validators=[InputRequired()])
     text = TextAreaField(
-        _l("What happened?"), filters=[strip],
-        validators=[DataRequired(), Length(min=TEXT_MIN, max=TEXT_MAX)],
+        _l("What happened?"), filters=[unix_newlines, strip],
+        validators=[DataRequired(message=_l("Write what happened.")),
+                    TextLength(min=TEXT_MIN, max=TEXT_MAX)],
         description=_l("Describe the event or your feedback. Do not write patients' names "
                        "or personal identity numbers."))
     when = RadioField(
@@ -79,10 +103,15 @@ class ReportForm(FlaskForm):
                        default=Area.OTHER.value)
     impact = RadioField(_l("Patient impact"), choices=choices(IMPACT_NAMES),
                         default=Impact.UNKNOWN.value, validators=[InputRequired()])
-    suggestion = TextAreaField(_l("Suggestion (optional)"), filters=[strip],
-                               validators=[Optional(), Length(max=SUGGESTION_MAX)])
+    suggestion = TextAreaField(_l("Suggestion (optional)"), filters=[unix_newlines, strip],
+                               validators=[Optional(), TextLength(max=SUGGESTION_MAX)])
+    #: Anonymous unless chosen: a post without the choice names no one. The form shows
+    #: "named" chosen to those who may name themselves (see __init__).
     identity = RadioField(_l("Send the report"), choices=choices(IDENTITY_CHOICES),
-                          default="anonymous")
+                          default="anonymous",
+                          description=_l("Anonymously, you get a receipt code to follow the "
+                                         "report instead, and it is not listed under "
+                                         "“My reports”."))
     submission_token = HiddenField(validators=[
         DataRequired(message=_l("The form was incomplete. Please send it again.")),
         Regexp(r"^[A-Za-z0-9_-]{22,64}$",
@@ -93,10 +122,19 @@ class ReportForm(FlaskForm):
     #: When it happened, once the form is valid.
     occurrence: datetime | None = None
 
-    def __init__(self, units: list[tuple[int, str]], *args, **kwargs):
+    def __init__(self, units: list[tuple[int, str]], *args, may_name: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if may_name and not self.is_submitted():
+            self.identity.data = "named"
         self.unit_id.choices = choices({str(i): name for i, name in units},
                                        blank=_l("Choose a unit"))
+
+    @property
+    def details_given(self) -> bool:
+        """Whether the optional details show unfolded: when one of them has an error or
+        a value other than its default (the form came back)."""
+        return any(f.errors or (f.data or None) != (f.default or None)
+                   for f in (self.area, self.impact, self.suggestion))
 
     def validate_unit_id(self, field: SelectField) -> None:
         if not field.data:
@@ -106,6 +144,13 @@ class ReportForm(FlaskForm):
         """Validate the fields, then settle when it happened into `occurrence`."""
         valid = super().validate(extra_validators)
         return self._validate_occurrence() and valid
+
+    @property
+    def times_shown(self) -> set[str]:
+        """The choices of when whose time field shows even while its choice is not picked
+        (the page shows a time under its choice only): those typed into or wrong."""
+        return {choice for choice, field in self._time_inputs().items()
+                if field.errors or (field.raw_data and field.raw_data[0].strip())}
 
     def _time_inputs(self) -> dict[str, TimeField | DateTimeLocalField]:
         return {"today": self.time_today, "other_day": self.occurred_at}
@@ -125,8 +170,10 @@ class ReportForm(FlaskForm):
         if chosen is None:
             self.when.errors.append(_l("Choose when it happened."))
         elif typed - {chosen}:
-            self.when.errors.append(_l("You typed a time for another choice than the one "
-                                       "you picked. Pick the right one or clear that time."))
+            for other in typed - {chosen}:  # under the time itself, which then shows
+                self._time_inputs()[other].errors.append(_l(
+                    "You typed a time for another choice than the one you picked. Pick the "
+                    "right one or clear that time."))
         else:
             try:
                 self.occurrence = self._occurrence(chosen)
@@ -185,7 +232,7 @@ class ReceiptForm(FlaskForm):
 def _message_body(label: str, description: str) -> TextAreaField:
     return TextAreaField(label, filters=[unix_newlines, strip], description=description,
                          validators=[DataRequired(message=_l("Write something before sending.")),
-                                     Length(max=MESSAGE_MAX)])
+                                     TextLength(max=MESSAGE_MAX)])
 
 
 class MessageForm(FlaskForm):

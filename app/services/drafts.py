@@ -24,7 +24,11 @@ from models import Report, User, db
 RECEIPT_SECRET_CHARS = 20
 #: How a stored receipt hash begins (older ones are werkzeug password hashes).
 RECEIPT_HASH_METHOD = "hmac-sha256$"
-_RECEIPT = re.compile(r"^V-?(\d{1,12})-([A-Z2-7]{4}(?:-?[A-Z2-7]{4}){4})$")
+#: A receipt code once its separators are gone: the reference's number, then the secret
+#: (fixed in length, so it is read from the end even though base32 has digits too).
+_BARE_RECEIPT = re.compile(rf"^V([0-9]{{1,12}})([A-Z2-7]{{{RECEIPT_SECRET_CHARS}}})$")
+#: What a reporter may have written between the groups: spaces, dashes of any kind, dots.
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212.]+")
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,13 @@ def receipt_code(report: Report, submission_token: str) -> str:
     return "-".join([report.reference, *groups])
 
 
+def receipt_groups(code: str) -> list[str]:
+    """A receipt code in the pieces a line may break between: the reference, then each
+    group of the secret (without their dashes)."""
+    letter, number, *groups = code.split("-")
+    return [f"{letter}-{number}", *groups]
+
+
 def new_report(draft: ReportDraft, reporter: User | None, submitted: datetime) -> Report:
     """A Report built from a draft; anonymous ones keep only the submission date and
     hour, the hour it happened and a receipt hash."""
@@ -106,12 +117,18 @@ def new_report(draft: ReportDraft, reporter: User | None, submitted: datetime) -
     )
 
 
+def normalise_receipt(code: str) -> tuple[int, str] | None:
+    """The report id and the secret of a receipt code as a reporter may type it back: in any
+    case, with spaces, other dashes or none between the groups. None if it cannot be one."""
+    match = _BARE_RECEIPT.match(_SEPARATORS.sub("", code).upper())
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
 def report_for_receipt(code: str) -> Report:
     """The anonymous report a receipt code belongs to; NotFound for any wrong code."""
-    match = _RECEIPT.match(code.strip().upper().replace(" ", ""))
-    report = db.session.get(Report, int(match.group(1))) if match else None
-    secret = match.group(2).replace("-", "") if match else ""
+    parts = normalise_receipt(code)
+    report = db.session.get(Report, parts[0]) if parts else None
     stored = report.receipt_hash if report is not None and report.is_anonymous else None
-    if not stored or not _receipt_matches(stored, secret):
+    if not stored or not _receipt_matches(stored, parts[1]):
         raise NotFound("no report with that receipt code")
     return report

@@ -7,22 +7,53 @@ audit event carries the exact time, which could tie the answer to a person.
 Nothing here writes to a log.
 """
 
+from dataclasses import dataclass
+
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased, joinedload
 
 from app.services import NotFound, ServiceError
 from app.services.audit import record
 from app.services.drafts import report_for_receipt
 from app.services.report_queries import get_report
-from models import MESSAGE_MAX, Author, Message, Report, User, db, transaction
+from models import MESSAGE_MAX, AuditEvent, Author, Message, Report, User, db, transaction
 
 
-def own_reports_page(user: User, page: int, per_page: int) -> Pagination:
+@dataclass(frozen=True)
+class OwnReports:
+    """A page of a reporter's own reports, and which of them have unread messages."""
+
+    page: Pagination
+    unread: frozenset[int]
+
+
+def own_reports_page(user: User, page: int, per_page: int) -> OwnReports:
     """One page of the reports `user` sent with their name, newest first."""
     query = (select(Report).where(Report.reporter_id == user.id)
              .order_by(Report.submitted_on.desc(), Report.id.desc()))
-    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+    reports = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+    return OwnReports(page=reports, unread=unread_report_ids(user, [r.id for r in reports]))
+
+
+def unread_report_ids(user: User, report_ids: list[int]) -> frozenset[int]:
+    """Those of `report_ids` with a message from the coordination group that `user` has not
+    opened the report since.
+
+    Derived from the audit log, which records both in one order (by id): each
+    coordinator's message ("report.message") and each time the reporter opens their
+    report ("report.view"). A message keeps only its date, too coarse to tell.
+    """
+    sent, seen = aliased(AuditEvent), aliased(AuditEvent)
+    last_seen = (select(func.max(seen.id))
+                 .where(seen.action == "report.view", seen.object_type == "report",
+                        seen.object_id == sent.object_id, seen.actor_id == user.id)
+                 .scalar_subquery())
+    query = (select(sent.object_id).distinct()
+             .where(sent.action == "report.message", sent.object_type == "report",
+                    sent.object_id.in_([str(report_id) for report_id in report_ids]),
+                    sent.id > func.coalesce(last_seen, 0)))
+    return frozenset(int(object_id) for object_id in db.session.scalars(query))
 
 
 def own_report(report_id: int, user: User) -> Report:

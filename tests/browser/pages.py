@@ -13,12 +13,14 @@ REFERENCE = re.compile(r"^V-\d{6}$")
 #: The reference followed by five groups of four base-32 characters.
 RECEIPT_CODE = re.compile(r"^V-\d{6}(-[A-Z2-7]{4}){5}$")
 BLOCKING_IMPACTS = {"serious", "critical"}
+ALL_IMPACTS = {"minor", "moderate", "serious", "critical"}
 
 
-def assert_no_serious_violations(page: Page) -> None:
-    """Run axe-core on the current page; fail on any serious or critical violation."""
+def assert_no_serious_violations(page: Page, impacts: set[str] = BLOCKING_IMPACTS) -> None:
+    """Run axe-core on the current page; fail on any violation of one of `impacts` (by
+    default serious or critical ones)."""
     violations = Axe().run(page).response["violations"]
-    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+    blocking = [v for v in violations if v["impact"] in impacts]
     assert not blocking, f"axe found on {page.url}:\n" + "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']} "
         f"[{', '.join(' '.join(node['target']) for node in v['nodes'])}]"
@@ -38,8 +40,16 @@ def fill_report(page: Page, text: str, occurred_at: datetime, unit: str) -> None
         page.get_by_label("Date and time, if another day").fill(
             occurred_at.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("Unit or ward").select_option(label=unit)
+    open_details(page)
     page.get_by_label("Affected area").select_option(label="Test results")
     page.get_by_label("Harm").check()
+
+
+def open_details(page: Page) -> None:
+    """Unfold the form's optional details (area, impact, suggestion) unless they are."""
+    details = page.locator("details.more")
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
 
 
 def submit_report(page: Page) -> tuple[str, str]:
