@@ -6,6 +6,7 @@
 """
 
 import json
+import logging
 import sys
 from datetime import UTC, datetime
 
@@ -39,6 +40,7 @@ from app.services.jobs import backlog, failed_jobs
 from app.services.retention import RetentionOutcome, apply_retention
 from app.services.similarity import count_reports, rebuild_index
 from app.services.users import create_user
+from app.warm_up import warm_up
 from ml.errors import ModelError
 from models import Alert, ModelVersion, Role, utcnow
 
@@ -284,12 +286,11 @@ def jobs_worker_command(workers: int | None) -> None:
     enqueues again what was cut short).
     """
     config = current_app.config
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                                                   "%(message)s")
     if config["JOBS_IMMEDIATE"]:
         raise click.ClickException("JOBS_IMMEDIATE is set: jobs run where they are enqueued")
-    try:
-        load_active_classifier()  # the first report must not wait for the model to load
-    except ModelError as error:
-        click.echo(f"No model loaded ({error}); reports wait until one is active.", err=True)
+    warm_up(current_app._get_current_object())  # the first report must not wait for it
     consumer = queue.create_consumer(workers=workers or config["JOBS_WORKERS"],
                                      worker_type="thread", periodic=True,
                                      max_delay=MAX_POLL_DELAY_S)
