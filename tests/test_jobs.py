@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("TEST_JOBS_REDIS_URL", "redis://127.0.0.1:6379/5")
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 DEADLINE_S = 20
+#: A worker imports the app and loads the model: seconds on a busy machine.
+START_DEADLINE_S = 90
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -73,7 +75,8 @@ def worker(app, empty_queue, storage, database_url, tmp_path) -> Iterator[Callab
                                         "worker"], cwd=ROOT, env=env, stdout=output,
                                        stderr=subprocess.STDOUT)
         started.append(process)
-        wait_for(lambda: "Jobs worker on" in log.read_text() or process.poll() is not None)
+        wait_for(lambda: "Jobs worker on" in log.read_text() or process.poll() is not None,
+                 START_DEADLINE_S)
         assert process.poll() is None, log.read_text()
         return process
 

@@ -1,0 +1,166 @@
+"""From a report's POST to its categories: the lag of the background jobs at a steady rate.
+
+    .venv/bin/python bench/pipeline_lag.py [--rate 20] [--seconds 30] [--instance DIR]
+                                           [--jobs-url URL]
+
+Prepares an instance folder as bench/first_submit.py does (SQLite database, default
+model, one unit), starts gunicorn with gunicorn.conf.py and one `flask jobs worker`
+(queue: a SQLite file in the instance folder, or --jobs-url, e.g. redis://127.0.0.1:6379/5),
+and sends reports through the real form (GET, then POST) at --rate reports a second from
+a few clients. A poller reads the database every 10 ms; a report's lag is from the end
+of its POST to the first poll that finds it processed (classified, indexed, grouped),
+which is when its pages stop saying "being classified". Prints the POST's and the lag's
+p50/p95/p99 and how many reports were left unprocessed after a 30 s grace.
+"""
+
+import argparse
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.fill import log  # noqa: E402
+from bench.first_submit import (  # noqa: E402
+    FLASK,
+    START_TIMEOUT_S,
+    Browser,
+    environment,
+    free_port,
+    prepare,
+    texts,
+    wait_until_serving,
+)
+
+#: The issue's goal for "report submitted to its categories shown", p95.
+GOAL_S = 5.0
+CLIENTS = 4
+GRACE_S = 30
+_REFERENCE = re.compile(r"V-(\d{6})")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+class Client(Browser):
+    def submit(self, text: str) -> tuple[float, float, int]:
+        """POST a report; its milliseconds, the moment it returned, and its id."""
+        fields = self.form()
+        occurred = (datetime.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+        body = urllib.parse.urlencode({
+            **fields, "kind": "incident", "text": text, "occurred_at": occurred,
+            "unit_id": self.unit_id, "area": "other", "impact": "none", "suggestion": "",
+            "identity": "anonymous"}).encode()
+        start = time.perf_counter()
+        with self.opener.open(self.base + "/", data=body, timeout=START_TIMEOUT_S) as response:
+            page = response.read().decode()
+        end = time.perf_counter()
+        match = _REFERENCE.search(page)
+        if response.status != 200 or match is None:
+            raise SystemExit(f"the report was not accepted: HTTP {response.status}")
+        return (end - start) * 1000, end, int(match.group(1))
+
+
+def poll(database: Path, seen: dict[int, float], stop: threading.Event) -> None:
+    connection = sqlite3.connect(database)
+    last = connection.execute("SELECT coalesce(max(id), 0) FROM report").fetchone()[0]
+    while not stop.is_set():
+        now = time.perf_counter()
+        for (report_id,) in connection.execute(
+                "SELECT id FROM report WHERE id > ? AND processed = 1", (last,)):
+            seen.setdefault(report_id, now)
+        time.sleep(0.01)
+    connection.close()
+
+
+def run(instance: Path, rate: float, seconds: float, jobs_url: str | None) -> None:
+    env = environment(instance)
+    if jobs_url:
+        env["JOBS_URL"] = jobs_url
+    with sqlite3.connect(instance / "vaka.sqlite") as connection:
+        unit_id = connection.execute("SELECT min(id) FROM unit").fetchone()[0]
+    count = int(rate * seconds)
+    reports = texts(min(count, 200))
+    port = free_port()
+    logs = [(instance / name).open("w") for name in ("gunicorn.log", "worker.log")]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}",
+         "app:create_app()"], cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT)
+    worker = subprocess.Popen([*FLASK, "jobs", "worker"], cwd=ROOT, env=env, stdout=logs[1],
+                              stderr=subprocess.STDOUT)
+    seen: dict[int, float] = {}
+    stop = threading.Event()
+    poller = threading.Thread(target=poll, args=(instance / "vaka.sqlite", seen, stop))
+    clients = [Client(f"http://127.0.0.1:{port}", unit_id) for _ in range(CLIENTS)]
+    try:
+        wait_until_serving(clients[0], server)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while "Jobs worker on" not in (instance / "worker.log").read_text():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the jobs worker did not start; see worker.log")
+            time.sleep(0.1)
+        poller.start()
+        log(f"sending {count} reports at {rate:g}/s from {CLIENTS} clients")
+        begin = time.perf_counter()
+
+        def send(index: int) -> tuple[float, float, int]:
+            time.sleep(max(0.0, begin + index / rate - time.perf_counter()))
+            return clients[index % CLIENTS].submit(reports[index % len(reports)])
+
+        with ThreadPoolExecutor(CLIENTS * 2) as pool:
+            sent = list(pool.map(send, range(count)))
+        achieved = count / (time.perf_counter() - begin)
+        wait_end = time.monotonic() + GRACE_S
+        while time.monotonic() < wait_end and not all(r in seen for _, _, r in sent):
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        if poller.is_alive():
+            poller.join()
+        for process in (server, worker):
+            process.terminate()
+            process.wait(timeout=30)
+        for handle in logs:
+            handle.close()
+    posts = [ms for ms, _, _ in sent]
+    lags = [seen[r] - end for _, end, r in sent if r in seen]
+    print(f"{count} reports at {achieved:.1f}/s (asked {rate:g}/s), {CLIENTS} clients")
+    print(f"POST ms        p50 {percentile(posts, .5):7.1f}  p95 {percentile(posts, .95):7.1f}  "
+          f"p99 {percentile(posts, .99):7.1f}  max {max(posts):7.1f}")
+    if lags:
+        p95 = percentile(lags, .95)
+        print(f"lag s          p50 {percentile(lags, .5):7.2f}  p95 {p95:7.2f}  "
+              f"p99 {percentile(lags, .99):7.2f}  max {max(lags):7.2f}  mean "
+              f"{statistics.fmean(lags):.2f}   goal p95 < {GOAL_S:g} s "
+              f"{'PASS' if p95 < GOAL_S else 'MISS'}")
+    print(f"left unprocessed after {GRACE_S} s: {count - len(lags)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=20.0, help="reports a second")
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long to send")
+    parser.add_argument("--jobs-url", help="the queue (default: SQLite in the instance)")
+    parser.add_argument("--instance", type=Path,
+                        help="instance folder to prepare once and reuse (default: temporary)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        instance = args.instance or Path(folder)
+        prepare(instance)
+        run(instance, args.rate, args.seconds, args.jobs_url)
+
+
+if __name__ == "__main__":
+    main()
