@@ -19,10 +19,10 @@ from huey.exceptions import HueyException, TaskException
 from app.auth.access import permission_table
 from app.export.cli import export_cli
 from app.jobs import MAX_POLL_DELAY_S, queue, queue_depth, scheduled_count
-from app.jobs.tasks import reclassify_job, retrain_job, sweep
+from app.jobs.tasks import check_alerts, reclassify_job, retrain_job, sweep
 from app.reports.cli import reports_cli
 from app.services import ServiceError
-from app.services.alerts import alert_report_ids, evaluate_alerts, open_alerts
+from app.services.alerts import alert_report_ids, open_alerts
 from app.services.classification import (
     NoActiveModel,
     activate_version,
@@ -35,14 +35,14 @@ from app.services.classification import (
     train_candidate,
 )
 from app.services.demo import DemoError, load_demo_data
-from app.services.grouping import fade_stale, group_reports, ungrouped_report_ids
+from app.services.grouping import group_reports, ungrouped_report_ids
 from app.services.jobs import backlog, failed_jobs
 from app.services.retention import RetentionOutcome, apply_retention
 from app.services.similarity import count_reports, rebuild_index
 from app.services.users import create_user
 from app.warm_up import warm_up
 from ml.errors import ModelError
-from models import Alert, ModelVersion, Role, utcnow
+from models import Alert, ModelVersion, Role
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 ml_cli = AppGroup("ml", help="Train and apply the report classifier.")
@@ -258,9 +258,7 @@ def alerts_check_command(as_of: datetime | None, as_json: bool, no_notify: bool)
 
     Groups no report joined for a while fade first, so their alerts clear.
     """
-    as_of = as_of or utcnow()
-    fade_stale(as_of)
-    evaluate_alerts(as_of, notify=not no_notify)
+    as_of = check_alerts(as_of, notify=not no_notify)
     for alert in open_alerts():
         click.echo(json.dumps(alert_json(alert, as_of), ensure_ascii=False) if as_json
                    else f"{alert.id:>5}  {alert.kind:<8}  {alert.raised_at:%Y-%m-%d %H:%M}  "

@@ -1,19 +1,22 @@
 """From a report's POST to its categories: the lag of the background jobs at a steady rate.
 
     .venv/bin/python bench/pipeline_lag.py [--rate 20] [--seconds 30] [--instance DIR]
-                                           [--jobs-url URL]
+                                           [--jobs-url URL] [--web-workers N]
 
 Prepares an instance folder as bench/first_submit.py does (SQLite database, default
-model, one unit), starts gunicorn with gunicorn.conf.py and one `flask jobs worker`
-(queue: a SQLite file in the instance folder, or --jobs-url, e.g. redis://127.0.0.1:6379/5),
-and sends reports through the real form (GET, then POST) at --rate reports a second from
-a few clients. A poller reads the database every 10 ms; a report's lag is from the end
-of its POST to the first poll that finds it processed (classified, indexed, grouped),
-which is when its pages stop saying "being classified". Prints the POST's and the lag's
-p50/p95/p99 and how many reports were left unprocessed after a 30 s grace.
+model, one unit), starts gunicorn with gunicorn.conf.py (one worker unless
+--web-workers: several SQLite writers are for this measurement only, see README
+"Production") and one `flask jobs worker` (queue: a SQLite file in the instance
+folder, or --jobs-url, e.g. redis://127.0.0.1:6379/5), and sends reports through the
+real form (GET, then POST) at --rate reports a second from --clients clients. A poller
+reads the database every 10 ms; a report's lag is from the end of its POST to the first
+poll that finds it processed (classified, indexed, grouped), which is when its pages
+stop saying "being classified". Prints the POST's and the lag's p50/p95/p99 and how
+many reports were left unprocessed after a 30 s grace.
 """
 
 import argparse
+import os
 import re
 import sqlite3
 import statistics
@@ -44,7 +47,6 @@ from bench.first_submit import (  # noqa: E402
 
 #: The issue's goal for "report submitted to its categories shown", p95.
 GOAL_S = 5.0
-CLIENTS = 4
 GRACE_S = 30
 _REFERENCE = re.compile(r"V-(\d{6})")
 
@@ -85,7 +87,8 @@ def poll(database: Path, seen: dict[int, float], stop: threading.Event) -> None:
     connection.close()
 
 
-def run(instance: Path, rate: float, seconds: float, jobs_url: str | None) -> None:
+def run(instance: Path, rate: float, seconds: float, jobs_url: str | None,
+        web_workers: int, clients_count: int) -> None:
     env = environment(instance)
     if jobs_url:
         env["JOBS_URL"] = jobs_url
@@ -97,13 +100,14 @@ def run(instance: Path, rate: float, seconds: float, jobs_url: str | None) -> No
     logs = [(instance / name).open("w") for name in ("gunicorn.log", "worker.log")]
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}",
-         "app:create_app()"], cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT)
+         "-w", str(web_workers), "app:create_app()"], cwd=ROOT, env=env, stdout=logs[0],
+        stderr=subprocess.STDOUT)
     worker = subprocess.Popen([*FLASK, "jobs", "worker"], cwd=ROOT, env=env, stdout=logs[1],
                               stderr=subprocess.STDOUT)
     seen: dict[int, float] = {}
     stop = threading.Event()
     poller = threading.Thread(target=poll, args=(instance / "vaka.sqlite", seen, stop))
-    clients = [Client(f"http://127.0.0.1:{port}", unit_id) for _ in range(CLIENTS)]
+    clients = [Client(f"http://127.0.0.1:{port}", unit_id) for _ in range(clients_count)]
     try:
         wait_until_serving(clients[0], server)
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -112,14 +116,14 @@ def run(instance: Path, rate: float, seconds: float, jobs_url: str | None) -> No
                 raise SystemExit("the jobs worker did not start; see worker.log")
             time.sleep(0.1)
         poller.start()
-        log(f"sending {count} reports at {rate:g}/s from {CLIENTS} clients")
+        log(f"sending {count} reports at {rate:g}/s from {len(clients)} clients")
         begin = time.perf_counter()
 
         def send(index: int) -> tuple[float, float, int]:
             time.sleep(max(0.0, begin + index / rate - time.perf_counter()))
-            return clients[index % CLIENTS].submit(reports[index % len(reports)])
+            return clients[index % len(clients)].submit(reports[index % len(reports)])
 
-        with ThreadPoolExecutor(CLIENTS * 2) as pool:
+        with ThreadPoolExecutor(len(clients)) as pool:
             sent = list(pool.map(send, range(count)))
         achieved = count / (time.perf_counter() - begin)
         wait_end = time.monotonic() + GRACE_S
@@ -136,7 +140,8 @@ def run(instance: Path, rate: float, seconds: float, jobs_url: str | None) -> No
             handle.close()
     posts = [ms for ms, _, _ in sent]
     lags = [seen[r] - end for _, end, r in sent if r in seen]
-    print(f"{count} reports at {achieved:.1f}/s (asked {rate:g}/s), {CLIENTS} clients")
+    print(f"{count} reports at {achieved:.1f}/s (asked {rate:g}/s), {len(clients)} clients, "
+          f"{web_workers} web worker(s), load average {os.getloadavg()[0]:.1f}")
     print(f"POST ms        p50 {percentile(posts, .5):7.1f}  p95 {percentile(posts, .95):7.1f}  "
           f"p99 {percentile(posts, .99):7.1f}  max {max(posts):7.1f}")
     if lags:
@@ -153,13 +158,15 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="reports a second")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to send")
     parser.add_argument("--jobs-url", help="the queue (default: SQLite in the instance)")
+    parser.add_argument("--web-workers", type=int, default=1, help="gunicorn workers")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--instance", type=Path,
                         help="instance folder to prepare once and reuse (default: temporary)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         instance = args.instance or Path(folder)
         prepare(instance)
-        run(instance, args.rate, args.seconds, args.jobs_url)
+        run(instance, args.rate, args.seconds, args.jobs_url, args.web_workers, args.clients)
 
 
 if __name__ == "__main__":

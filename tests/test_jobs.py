@@ -222,3 +222,16 @@ def test_a_failed_enqueue_keeps_the_report_for_the_sweep(app, make_unit, caplog)
     assert "left to the sweep" in caplog.text
     with app.app_context():
         assert db.session.get(Report, report_id).processed is False
+
+
+@pytest.mark.parametrize("storage", ["sqlite"], indirect=True)
+def test_jobs_status_and_sweep_on_the_command_line(app, make_unit, runner, empty_queue):
+    report_id = submit(app, make_unit().id)
+    status = runner.invoke(args=["jobs", "status"])
+    assert status.exit_code == 0, status.output
+    assert "Reports waiting for their job: 1" in status.output
+    assert "Messages in the queue: 1" in status.output
+    assert "Enqueued again: 0" in runner.invoke(args=["jobs", "sweep"]).output
+    assert "Enqueued again: 1" in runner.invoke(args=["jobs", "sweep"]).output
+    with app.app_context():
+        assert queue_depth() == 2 and not db.session.get(Report, report_id).processed

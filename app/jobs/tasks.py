@@ -13,6 +13,8 @@ fill the queue with copies. It remembers only how many sweeps saw each report, i
 the queue's own storage: no time is stored that would date an anonymous report.
 """
 
+from datetime import datetime
+
 from huey import crontab
 
 from app.jobs import enqueue, job, periodic, queue
@@ -56,11 +58,13 @@ def sweep_job() -> None:
     sweep()
 
 
-def check_alerts() -> None:
-    """What `flask alerts check` does on its schedule: fade stale groups, then evaluate."""
-    now = utcnow()
-    fade_stale(now)
-    evaluate_alerts(now)
+def check_alerts(as_of: datetime | None = None, notify: bool = True) -> datetime:
+    """Fade the groups no report joined for a while, then evaluate the alerts (as
+    `flask alerts check` does, and the schedule); the moment evaluated."""
+    as_of = as_of or utcnow()
+    fade_stale(as_of)
+    evaluate_alerts(as_of, notify=notify)
+    return as_of
 
 
 @periodic(crontab(minute="*/15"), "%Y-%m-%dT%H:%M")
