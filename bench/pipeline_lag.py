@@ -13,11 +13,18 @@ reads the database every 10 ms; a report's lag is from the end of its POST to th
 poll that finds it processed (classified, indexed, grouped), which is when its pages
 stop saying "being classified". Prints the POST's and the lag's p50/p95/p99 and how
 many reports were left unprocessed after a 30 s grace.
+
+With --direct the reports are stored by `submit_report` in this process (no web server,
+so a busy machine's HTTP does not cap the rate): the rate the worker is asked to keep up
+with is then the one given. With --database-url (PostgreSQL) the app, the worker and the
+poller use that database instead of the instance's SQLite file (it is upgraded, given a
+model and a unit, and keeps the reports).
 """
 
 import argparse
 import os
 import re
+import secrets
 import sqlite3
 import statistics
 import subprocess
@@ -75,25 +82,74 @@ class Client(Browser):
         return (end - start) * 1000, end, int(match.group(1))
 
 
-def poll(database: Path, seen: dict[int, float], stop: threading.Event) -> None:
-    connection = sqlite3.connect(database)
+class Direct:
+    """Stores reports as the form's POST does, in this process: `submit_report`."""
+
+    def __init__(self, env: dict[str, str], unit_id: int) -> None:
+        os.environ.update(env)
+        from app import create_app
+
+        self.app, self.unit_id = create_app(), unit_id
+
+    def submit(self, text: str) -> tuple[float, float, int]:
+        from app.services.drafts import ReportDraft
+        from app.services.reports import submit_report
+
+        draft = ReportDraft(kind="incident", text=text, occurred_at=datetime.now()
+                            - timedelta(hours=1), unit_id=self.unit_id, area="other",
+                            impact="none", suggestion=None,
+                            submission_token=secrets.token_urlsafe(24))
+        start = time.perf_counter()
+        with self.app.test_request_context():
+            report_id = submit_report(draft, None).report.id
+        end = time.perf_counter()
+        return (end - start) * 1000, end, report_id
+
+
+def connect(database_url: str):
+    """A DB-API connection to the bench's database (SQLite file or PostgreSQL)."""
+    if database_url.startswith("sqlite:///"):
+        return sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    import psycopg
+
+    return psycopg.connect(database_url, autocommit=True)
+
+
+def poll(database_url: str, seen: dict[int, float], stop: threading.Event) -> None:
+    connection = connect(database_url)
     last = connection.execute("SELECT coalesce(max(id), 0) FROM report").fetchone()[0]
     while not stop.is_set():
         now = time.perf_counter()
         for (report_id,) in connection.execute(
-                "SELECT id FROM report WHERE id > ? AND processed = 1", (last,)):
+                f"SELECT id FROM report WHERE id > {int(last)} AND processed").fetchall():
             seen.setdefault(report_id, now)
         time.sleep(0.01)
     connection.close()
 
 
+def prepare_database(env: dict[str, str]) -> int:
+    """Upgrade a PostgreSQL database, give it a model and a unit; the unit's id."""
+    for command in (["db", "upgrade"], ["ml", "ensure-model"]):
+        log("flask " + " ".join(command))
+        subprocess.run([*FLASK, *command], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+    with connect(env["DATABASE_URL"]) as connection:
+        connection.execute("INSERT INTO unit (name, active) VALUES ('Avdelning 1', true)"
+                           " ON CONFLICT DO NOTHING")
+        return connection.execute("SELECT min(id) FROM unit").fetchone()[0]
+
+
 def run(instance: Path, rate: float, seconds: float, jobs_url: str | None,
-        web_workers: int, clients_count: int) -> None:
+        web_workers: int, clients_count: int, direct: bool, database_url: str | None) -> None:
     env = environment(instance)
     if jobs_url:
         env["JOBS_URL"] = jobs_url
-    with sqlite3.connect(instance / "vaka.sqlite") as connection:
-        unit_id = connection.execute("SELECT min(id) FROM unit").fetchone()[0]
+    if database_url:
+        env["DATABASE_URL"] = database_url
+        unit_id = prepare_database(env)
+    else:
+        with sqlite3.connect(instance / "vaka.sqlite") as connection:
+            unit_id = connection.execute("SELECT min(id) FROM unit").fetchone()[0]
     count = int(rate * seconds)
     reports = texts(min(count, 200))
     port = free_port()
@@ -106,10 +162,11 @@ def run(instance: Path, rate: float, seconds: float, jobs_url: str | None,
                               stderr=subprocess.STDOUT)
     seen: dict[int, float] = {}
     stop = threading.Event()
-    poller = threading.Thread(target=poll, args=(instance / "vaka.sqlite", seen, stop))
-    clients = [Client(f"http://127.0.0.1:{port}", unit_id) for _ in range(clients_count)]
+    poller = threading.Thread(target=poll, args=(env["DATABASE_URL"], seen, stop))
+    clients = ([Direct(env, unit_id)] * clients_count if direct else
+               [Client(f"http://127.0.0.1:{port}", unit_id) for _ in range(clients_count)])
     try:
-        wait_until_serving(clients[0], server)
+        wait_until_serving(Client(f"http://127.0.0.1:{port}", unit_id), server)
         deadline = time.monotonic() + START_TIMEOUT_S
         while "Jobs worker on" not in (instance / "worker.log").read_text():
             if worker.poll() is not None or time.monotonic() > deadline:
@@ -142,8 +199,9 @@ def run(instance: Path, rate: float, seconds: float, jobs_url: str | None,
     lags = [seen[r] - end for _, end, r in sent if r in seen]
     print(f"{count} reports at {achieved:.1f}/s (asked {rate:g}/s), {len(clients)} clients, "
           f"{web_workers} web worker(s), load average {os.getloadavg()[0]:.1f}")
-    print(f"POST ms        p50 {percentile(posts, .5):7.1f}  p95 {percentile(posts, .95):7.1f}  "
-          f"p99 {percentile(posts, .99):7.1f}  max {max(posts):7.1f}")
+    print(f"{'submit' if direct else 'POST':<6} ms      p50 {percentile(posts, .5):7.1f}  "
+          f"p95 {percentile(posts, .95):7.1f}  p99 {percentile(posts, .99):7.1f}  "
+          f"max {max(posts):7.1f}")
     if lags:
         p95 = percentile(lags, .95)
         print(f"lag s          p50 {percentile(lags, .5):7.2f}  p95 {p95:7.2f}  "
@@ -160,13 +218,17 @@ def main() -> None:
     parser.add_argument("--jobs-url", help="the queue (default: SQLite in the instance)")
     parser.add_argument("--web-workers", type=int, default=1, help="gunicorn workers")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parser.add_argument("--database-url", help="a PostgreSQL database instead of SQLite")
+    parser.add_argument("--direct", action="store_true",
+                        help="store the reports with submit_report here, not over HTTP")
     parser.add_argument("--instance", type=Path,
                         help="instance folder to prepare once and reuse (default: temporary)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         instance = args.instance or Path(folder)
         prepare(instance)
-        run(instance, args.rate, args.seconds, args.jobs_url, args.web_workers, args.clients)
+        run(instance, args.rate, args.seconds, args.jobs_url, args.web_workers, args.clients,
+            args.direct, args.database_url)
 
 
 if __name__ == "__main__":
