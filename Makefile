@@ -24,13 +24,17 @@ instance/secret_key:
 	chmod 600 $@
 
 # The app reads its key from instance/secret_key when SECRET_KEY is not set.
+# The jobs worker (queue: instance/jobs.sqlite) runs beside the server and stops with it
+# (SIGTERM: a background job of a script ignores SIGINT until the worker handles it).
 run: $(VENV)/installed translations instance/secret_key
 	$(FLASK) db upgrade
 	$(FLASK) ml ensure-model
 	$(FLASK) demo-data --if-empty --accounts-file instance/demo-accounts.txt
 	@echo "Demo accounts (role, e-mail, password):"
 	@cat instance/demo-accounts.txt 2>/dev/null || echo "  (none: the database was not empty when demo data would have been loaded)"
-	@echo "Serving on http://127.0.0.1:$(PORT)"
+	@echo "Serving on http://127.0.0.1:$(PORT), jobs worker beside it"
+	$(FLASK) jobs worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	WARM_UP_MODEL=1 SESSION_COOKIE_SECURE=0 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 PYTEST  := $(PYTHON) -m pytest --durations=20

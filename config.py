@@ -117,6 +117,19 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "vaka@localhost")
     #: Seconds to wait for the SMTP server.
     MAIL_TIMEOUT_S = float(os.environ.get("MAIL_TIMEOUT_S", "10"))
+    #: Where the background jobs' queue lives (app/jobs): JOBS_URL when set
+    #: (``redis://``, ``postgresql://`` or ``sqlite:///path``), else REDIS_URL, else a
+    #: SQLite file in the instance folder (the embedded default, `make run`).
+    JOBS_URL = (os.environ.get("JOBS_URL") or os.environ.get("REDIS_URL")
+                or f"sqlite:///{INSTANCE_DIR / 'jobs.sqlite'}")
+    #: Run each job at once in the process that enqueues it (no worker): the tests.
+    JOBS_IMMEDIATE = os.environ.get("JOBS_IMMEDIATE", "0") == "1"
+    #: Threads of one `flask jobs worker`.
+    JOBS_WORKERS = int(os.environ.get("JOBS_WORKERS", "2"))
+    #: A failing job is tried again this many times, the first after JOBS_RETRY_DELAY_S
+    #: seconds, each wait twice the one before (10 s, 20 s, ... 160 s by default).
+    JOBS_RETRIES = int(os.environ.get("JOBS_RETRIES", "5"))
+    JOBS_RETRY_DELAY_S = float(os.environ.get("JOBS_RETRY_DELAY_S", "10"))
 
 
 class TestingConfig(Config):
@@ -134,3 +147,6 @@ class TestingConfig(Config):
     # Assertions read English; tests of Swedish send Accept-Language.
     BABEL_DEFAULT_LOCALE = "en"
     MAIL_SERVER = None  # tests of e-mail start their own SMTP server
+    #: A submitted report is processed before the POST returns, as the tests expect;
+    #: tests/test_jobs.py runs a real worker instead.
+    JOBS_IMMEDIATE = True

@@ -46,6 +46,8 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
         triage,
     )
     from app.cli import register_cli
+    from app.jobs import init_app as init_jobs
+    from app.jobs import tasks  # noqa: F401  (registers every job before a worker starts)
 
     for extension in (i18n, anonymity, auth, guards, errors, security, throttle):
         extension.init_app(app)
@@ -53,6 +55,7 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
                     emerging):
         app.register_blueprint(feature.bp)
     register_cli(app)
+    init_jobs(app)
     app.context_processor(_display_names)
     if app.config["WARM_UP_MODEL"]:
         from app.warm_up import warm_up

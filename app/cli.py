@@ -1,23 +1,28 @@
 """Command-line administration: every ``flask --app app`` command is registered here.
 
-``users``, ``ml``, ``retention``, ``similarity``, ``grouping``, ``alerts``, ``demo-data`` and
-``permissions`` are defined below; ``export`` lives with the research export
+``users``, ``ml``, ``retention``, ``similarity``, ``grouping``, ``alerts``, ``jobs``,
+``demo-data`` and ``permissions`` are defined below; ``export`` lives with the research export
 (app/export/cli.py), ``reports`` (import) with the reports (app/reports/cli.py).
 """
 
 import json
+import logging
 import sys
 from datetime import UTC, datetime
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from huey.api import TaskWrapper
+from huey.exceptions import HueyException, TaskException
 
 from app.auth.access import permission_table
 from app.export.cli import export_cli
+from app.jobs import MAX_POLL_DELAY_S, queue, queue_depth, scheduled_count
+from app.jobs.tasks import check_alerts, reclassify_job, retrain_job, sweep
 from app.reports.cli import reports_cli
 from app.services import ServiceError
-from app.services.alerts import alert_report_ids, evaluate_alerts, open_alerts
+from app.services.alerts import alert_report_ids, open_alerts
 from app.services.classification import (
     NoActiveModel,
     activate_version,
@@ -30,12 +35,14 @@ from app.services.classification import (
     train_candidate,
 )
 from app.services.demo import DemoError, load_demo_data
-from app.services.grouping import fade_stale, group_reports, ungrouped_report_ids
+from app.services.grouping import group_reports, ungrouped_report_ids
+from app.services.jobs import backlog, failed_jobs
 from app.services.retention import RetentionOutcome, apply_retention
 from app.services.similarity import count_reports, rebuild_index
 from app.services.users import create_user
+from app.warm_up import warm_up
 from ml.errors import ModelError
-from models import Alert, ModelVersion, Role, utcnow
+from models import Alert, ModelVersion, Role
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 ml_cli = AppGroup("ml", help="Train and apply the report classifier.")
@@ -43,6 +50,7 @@ retention_cli = AppGroup("retention", help="Remove report text older than the re
 similarity_cli = AppGroup("similarity", help="Maintain the index of similar reports.")
 alerts_cli = AppGroup("alerts", help="Evaluate and list the alerts.")
 grouping_cli = AppGroup("grouping", help="Group reports into emerging issues.")
+jobs_cli = AppGroup("jobs", help="Run and inspect the background jobs.")
 
 
 @users_cli.command("create")
@@ -250,9 +258,7 @@ def alerts_check_command(as_of: datetime | None, as_json: bool, no_notify: bool)
 
     Groups no report joined for a while fade first, so their alerts clear.
     """
-    as_of = as_of or utcnow()
-    fade_stale(as_of)
-    evaluate_alerts(as_of, notify=not no_notify)
+    as_of = check_alerts(as_of, notify=not no_notify)
     for alert in open_alerts():
         click.echo(json.dumps(alert_json(alert, as_of), ensure_ascii=False) if as_json
                    else f"{alert.id:>5}  {alert.kind:<8}  {alert.raised_at:%Y-%m-%d %H:%M}  "
@@ -268,9 +274,81 @@ def alert_json(alert: Alert, as_of: datetime) -> dict:
             "report_ids": alert_report_ids(alert, as_of), "evidence": evidence}
 
 
+@jobs_cli.command("worker")
+@click.option("--workers", type=click.IntRange(1, 32),
+              help="Worker threads (default JOBS_WORKERS).")
+def jobs_worker_command(workers: int | None) -> None:
+    """Run the jobs as they arrive, and the periodic ones on their schedule, until stopped.
+
+    SIGINT (Ctrl-C) lets running jobs finish; SIGTERM stops at once (the sweep
+    enqueues again what was cut short).
+    """
+    config = current_app.config
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                                                   "%(message)s")
+    if config["JOBS_IMMEDIATE"]:
+        raise click.ClickException("JOBS_IMMEDIATE is set: jobs run where they are enqueued")
+    warm_up(current_app._get_current_object())  # the first report must not wait for it
+    consumer = queue.create_consumer(workers=workers or config["JOBS_WORKERS"],
+                                     worker_type="thread", periodic=True,
+                                     max_delay=MAX_POLL_DELAY_S)
+    click.echo(f"Jobs worker on {queue.storage.__class__.__name__}, "
+               f"{consumer.workers} thread(s).")
+    consumer.run()
+
+
+@jobs_cli.command("status")
+def jobs_status_command() -> None:
+    """Print the backlog, the queue and the failed jobs (as the admin page shows them)."""
+    click.echo(f"Reports waiting for their job: {backlog()}")
+    click.echo(f"Messages in the queue: {queue_depth()} (and {scheduled_count()} retries "
+               "waiting for their back-off)")
+    for failed in failed_jobs():
+        click.echo(f"failed {failed.id:>5}  {failed.failed_hour:%Y-%m-%d %H}h  {failed.name}"
+                   f"{tuple(failed.args)}  {failed.error}")
+
+
+@jobs_cli.command("sweep")
+def jobs_sweep_command() -> None:
+    """Run the sweep once now (the worker runs it every minute)."""
+    click.echo(f"Enqueued again: {len(sweep())} report(s).")
+
+
+def _run_job(wrapper: TaskWrapper, args: tuple, wait: bool, timeout: float) -> None:
+    result = wrapper(*args)
+    if not wait:
+        click.echo(f"Enqueued {wrapper.name}; a worker runs it.")
+        return
+    try:
+        click.echo(result.get(blocking=True, timeout=timeout))
+    except TaskException as error:
+        raise click.ClickException(f"{wrapper.name} failed: {error.metadata.get('error')}") \
+            from error
+    except HueyException as error:
+        raise click.ClickException(f"{wrapper.name} did not finish within {timeout:g} s "
+                                   "(is a worker running?)") from error
+
+
+@jobs_cli.command("retrain")
+@click.option("--force", is_flag=True, help="Activate the new version even if it is worse.")
+@click.option("--wait", is_flag=True, help="Wait for a worker to finish it; print the outcome.")
+@click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait.")
+def jobs_retrain_command(force: bool, wait: bool, timeout: float) -> None:
+    """Retrain the classifier in the background (`ml train` trains in this process)."""
+    _run_job(retrain_job, (force,), wait, timeout)
+
+
+@jobs_cli.command("reclassify")
+@click.option("--wait", is_flag=True, help="Wait for a worker to finish it; print the count.")
+@click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait.")
+def jobs_reclassify_command(wait: bool, timeout: float) -> None:
+    """Classify every unclassified report in the background (`ml reclassify`: here)."""
+    _run_job(reclassify_job, (), wait, timeout)
+
+
 def register_cli(app: Flask) -> None:
     """Add every command group and command of ``flask --app app`` (Flask-Migrate adds ``db``)."""
     for command in (users_cli, ml_cli, retention_cli, similarity_cli, export_cli,
                     demo_data_command, permissions_command, grouping_cli, alerts_cli,
-                    reports_cli):
+                    reports_cli, jobs_cli):
         app.cli.add_command(command)

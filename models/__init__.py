@@ -13,6 +13,7 @@ from models.emerging_issue import (
     EmergingStatus,
     GroupingExclusion,
 )
+from models.job import FailedJob, PeriodicRun
 from models.known_issue import UPDATE_MAX, KnownIssue, KnownIssueStatus, KnownIssueUpdate
 from models.message import MESSAGE_MAX, Author, Message
 from models.model_version import ModelVersion
@@ -38,8 +39,8 @@ __all__ = [
     "OPEN_STATUSES", "RISK_LEVELS", "UNDECIDED_STATUSES", "UPDATE_MAX", "Alert", "AlertKind",
     "AlertState", "Area", "AuditEvent", "AuditLogIsAppendOnly", "Author", "Comment",
     "EmergingIssue", "EmergingIssueReport", "EmergingIssueTerm", "EmergingStatus",
-    "GroupingExclusion", "Impact", "Kind",
+    "FailedJob", "GroupingExclusion", "Impact", "Kind",
     "KnownIssue", "KnownIssueStatus", "KnownIssueUpdate", "Label", "LabelSource", "Message",
-    "ModelVersion", "Report", "ReportTerm", "Role", "Status", "Unit", "User", "db",
+    "ModelVersion", "PeriodicRun", "Report", "ReportTerm", "Role", "Status", "Unit", "User", "db",
     "is_search_object", "search_condition", "transaction", "utcnow",
 ]

@@ -2,7 +2,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ml.categories import CATEGORIES
@@ -99,6 +99,9 @@ class Report(db.Model):
         Index("ix_report_finished_at", "finished_at"),
         Index("ix_report_triaged", "triaged_at", "submitted_at", "submitted_on"),
         Index("ix_report_submitted_hour", "submitted_hour"),
+        # The sweep's question (app/jobs/tasks.py): the few reports whose job has not run.
+        Index("ix_report_unprocessed", "id", sqlite_where=db.text("processed = 0"),
+              postgresql_where=db.text("NOT processed")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -166,6 +169,11 @@ class Report(db.Model):
     labels_reviewed: Mapped[bool] = mapped_column(default=False)
     #: The model was unsure about at least one category: a person should look.
     needs_review: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: False from a web submission until its background job (app/jobs/tasks.py) has
+    #: classified, indexed and grouped it: the report is "being classified". A flag and
+    #: not a time, as a processing time would date an anonymous report's submission.
+    #: Rows made elsewhere (import, demo data) are processed as they are made.
+    processed: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     unit: Mapped[Unit] = relationship()
     reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
@@ -190,6 +198,13 @@ class Report(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @staticmethod
+    def unprocessed() -> ColumnElement[bool]:
+        """Reports whose job has not run, as `ix_report_unprocessed` reads it: SQLite needs
+        its predicate's very words (`processed = 0`); PostgreSQL takes `processed = false`
+        for the index's `NOT processed`."""
+        return Report.processed == false()
 
     @staticmethod
     def occurrence_for(occurred_at: datetime, anonymous: bool) -> datetime:

@@ -21,7 +21,7 @@ from app.services.workflow import (
     set_status,
     suggest_risk,
 )
-from models import COMMENT_MAX, AuditEvent, Comment, User, db, utcnow
+from models import COMMENT_MAX, AuditEvent, Comment, Report, User, db, utcnow
 from tests.helpers import PASSWORD, events, fetch_report, form_data
 
 ARRIVED = datetime(2026, 3, 2, 10, 15)
@@ -283,6 +283,9 @@ def test_classification_suggests_the_risk_but_never_overrides_a_person(app, clie
     post(client, assessed_id, "risk", consequence="1", likelihood="1")
     before = workflow_state(app, assessed_id)
     with app.app_context():
+        # As if its model had failed at submission and `ml reclassify` ran now.
+        db.session.get(Report, assessed_id).model_version_id = None
+        db.session.commit()
         assert classify_reports([assessed_id]) == 1
     assert workflow_state(app, assessed_id) == before
     assert fetch_report(app, assessed_id).risk_score == 1

@@ -35,6 +35,7 @@ ACTION_NAMES = {
     "export.reports": _l("Exported reports"),
     "export.aggregates": _l("Exported aggregate counts"),
     "model.activate": _l("Activated a model version"),
+    "job.retry": _l("Retried a failed background job"),
     "report.message": _l("Sent a message to a reporter"),
     "report.answer": _l("Answered on their own report"),
     "report.assign": _l("Assigned a report"),
@@ -75,6 +76,7 @@ OBJECT_NAMES = {
     "report": _l("Report"),
     "user": _l("Account"),
     "model_version": _l("Model version"),
+    "failed_job": _l("Failed background job"),
     "unit": _l("Unit"),
     "known_issue": _l("Known issue"),
 }

@@ -20,6 +20,7 @@ from app.charts import reliability_plots
 from app.guards import reject_unknown_args
 from app.services.audit import audit_page
 from app.services.classification import activate_version, all_versions
+from app.services.jobs import jobs_overview, retry_failed_job
 from app.services.units import (
     DuplicateUnit,
     all_units,
@@ -74,6 +75,21 @@ def audit():
         return render_template("admin/audit.html", form=form, page=None, **names), 400
     page = audit_page(form.to_filters(), page=form.page.data or 1, per_page=AUDIT_PAGE_SIZE)
     return render_template("admin/audit.html", form=form, page=page, **names)
+
+
+@bp.get("/jobs")
+@permission_required("admin.jobs")
+def jobs():
+    return render_template("admin/jobs.html", jobs=jobs_overview(), form=FlaskForm())
+
+
+@bp.post("/jobs/<int:failed_id>/retry")
+@permission_required("admin.jobs")
+def retry_job(failed_id: int):
+    if FlaskForm().validate_on_submit():
+        retry_failed_job(failed_id, current_user)
+        flash(_("The job was queued again."))
+    return redirect(url_for("admin.jobs"))
 
 
 def _own_account_refused() -> NoReturn:

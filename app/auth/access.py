@@ -51,6 +51,8 @@ PERMISSIONS: dict[str, Permission] = {
                           ADMIN),
     "admin.units": _grant("add, rename, deactivate and reactivate units", ADMIN),
     "admin.audit": _grant("search the audit log", ADMIN),
+    "admin.jobs": _grant("see the background jobs' backlog and failures; retry a failed job",
+                         ADMIN),
 }
 
 

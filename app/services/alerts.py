@@ -11,13 +11,13 @@ check``): as of that moment (reports submitted after it do not count) it
    before its first report, found through the similarity index;
 3. raises a *spike* alert for each series spike as the overview computes it, a
    storm of them in one dimension collapsed into one broad rise;
-4. e-mails the opted-in coordinators about the new alerts, and about earlier ones
-   whose e-mail failed (app/services/notifications.py), after the commit.
+4. enqueues the e-mail to the opted-in coordinators about the new alerts, and about
+   earlier ones whose e-mail failed (app/services/notifications.py), after the commit.
 
 An alert's `key` names what it is about; while an alert with that key is not
 cleared no second one is raised (the partial unique index uq_alert_uncleared_key
 holds even against a concurrent evaluation). `check_emerging_issue` is the cheap
-test of one group that runs after a report joined it.
+test of one group that a report's background job runs after the report joined it.
 
 Every query is bounded by the recent window or by the groups and alerts it
 concerns: the groups are read through ix_emerging_issue_status_last (only those
@@ -43,7 +43,7 @@ from app.forms import AREA_NAMES, CATEGORY_NAMES
 from app.services import NotFound, ServiceError
 from app.services.alert_text import install_language
 from app.services.audit import record
-from app.services.notifications import notify_pending
+from app.services.notifications import notify_later
 from app.services.overview import Alert as SeriesTest
 from app.services.overview import spike_tests, unit_names
 from app.services.report_queries import ReportFilters, filtered_reports
@@ -115,14 +115,14 @@ class Candidate:
 def evaluate_alerts(as_of: datetime, notify: bool = True) -> list[Alert]:
     """Clear, raise and store the alerts as of `as_of`; the alerts newly raised.
 
-    With `notify`, the opted-in coordinators are e-mailed after the commit.
+    With `notify`, the e-mail to the opted-in coordinators is enqueued after the commit.
     """
     with transaction():
         _clear_emerging(as_of)
         raised = _raise_emerging(as_of)
         raised += _evaluate_spikes(as_of)
     if notify:
-        notify_pending()
+        notify_later()
     return raised
 
 
@@ -131,7 +131,7 @@ def check_emerging_issue(issue_id: int, now: datetime, notify: bool = True) -> A
     with transaction():
         raised = _raise_emerging(now, only=issue_id)
     if raised and notify:
-        notify_pending()
+        notify_later()
     return raised[0] if raised else None
 
 

@@ -19,7 +19,7 @@ from models.audit import ANONYMOUS, SYSTEM
 from models.base import in_write_transaction
 
 #: Every action the application records.
-ACTIONS = ("login.success", "login.failure", "logout", "report.view", "report.review",
+ACTIONS = ("job.retry", "login.success", "login.failure", "logout", "report.view", "report.review",
            "report.redact", "report.message", "report.answer", "report.assign",
            "report.status", "report.risk", "report.handoff", "report.comment", "export.reports",
            "export.aggregates", "model.activate", "retention.apply",

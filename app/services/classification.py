@@ -88,7 +88,7 @@ def load_active_classifier() -> ModelVersion:
 
 
 def classify_reports(report_ids: list[int]) -> int:
-    """Classify the given reports with the active model; return how many were classified.
+    """Classify those of the given reports that have no model prediction; how many were.
 
     Never raises for a model problem: the reports stay saved and unclassified,
     for `flask ml reclassify` to pick up later.
@@ -107,11 +107,17 @@ def classify_reports(report_ids: list[int]) -> int:
         log.exception("classification failed; reports left unclassified")
         return 0
     with transaction():
+        # A second run for the same report (a job delivered twice) adds no second labels.
+        still_unclassified = set(db.session.scalars(
+            select(Report.id).where(Report.id.in_(report_ids), Report.model_version_id.is_(None))
+            .with_for_update()))
         for report, prediction in zip(reports, predictions, strict=True):
+            if report.id not in still_unclassified:
+                continue
             report.apply_prediction(version.id, prediction.scores, prediction.labels,
                                     prediction.needs_review)
             apply_suggested_risk(report)
-    return len(reports)
+    return len(still_unclassified)
 
 
 def _unclassified() -> Select:

@@ -14,8 +14,9 @@
    profile puts the report in that known issue too.
 
 The work is bounded by terms x postings, whatever the number of groups. Groups
-no report joined for `FADE_DAYS` fade (`fade_stale`, run as each report is
-grouped, against that report's hour), which keeps the open set small.
+no report joined for `FADE_DAYS` fade (`fade_stale`, run by the alert evaluation
+every 15 minutes, and by `group_reports` against each report's hour, as an import
+of old reports runs through time), which keeps the open set small.
 
 Coordinators decide on a group with `confirm` (it becomes a known issue),
 `merge_into` (its members join a known issue), `split`, `dismiss` and
@@ -227,8 +228,6 @@ def group_report(report_id: int) -> EmergingIssue | None:
     current = group_of(report_id)
     if current is not None:
         return db.session.get(EmergingIssue, current)
-    if report.submitted_hour is not None:
-        fade_stale(report.submitted_hour)
     if report.known_issue_id is not None:  # put in a known issue before it was grouped
         group = profile_row(report.known_issue)
         take([report], group)
@@ -277,10 +276,18 @@ def group_reports(report_ids: Iterable[int],
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         with transaction():
-            grouped += sum(group_report(report_id) is not None for report_id in chunk)
+            grouped += sum(_group_in_time(report_id) is not None for report_id in chunk)
         if progress is not None:
             progress(len(chunk))
     return grouped
+
+
+def _group_in_time(report_id: int) -> EmergingIssue | None:
+    """Group a report after fading the groups that were stale by the hour it came in."""
+    hour = db.session.scalar(select(Report.submitted_hour).where(Report.id == report_id))
+    if hour is not None:
+        fade_stale(hour)
+    return group_report(report_id)
 
 
 def _arrival_order(report_ids: set[int]) -> list[int]:

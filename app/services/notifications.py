@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.jobs import enqueue, job
 from app.services.alert_text import alert_path, evidence_in_words, install_language
 from app.services.audit import record
 from models import Alert, AlertState, Role, User, db, transaction, utcnow
@@ -61,6 +62,23 @@ def notify_pending() -> int:
         log.warning("alert e-mail not sent (%s); %d alert(s) left to retry",
                     error, len(alerts) - notified)
     return notified
+
+
+class AlertMailNotSent(RuntimeError):
+    """Some pending alert's e-mail did not go out: the job is retried."""
+
+
+@job()
+def send_alert_emails() -> None:
+    """The job: e-mail every pending alert; raises to be retried when some are left."""
+    notify_pending()
+    if _configured() and recipients() and pending_alerts():
+        raise AlertMailNotSent("alert e-mail left unsent; see the log")
+
+
+def notify_later() -> None:
+    """Enqueue the e-mail job (after the alerts are committed)."""
+    enqueue(send_alert_emails)
 
 
 def _configured() -> bool:

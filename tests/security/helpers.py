@@ -110,6 +110,8 @@ EXPECTED = {
     ("GET", "/admin/models"): frozenset({"coordinator", "admin"}),
     ("POST", "/admin/models/<int:version_id>/activate"): ADMIN,
     ("GET", "/admin/audit"): ADMIN,
+    ("GET", "/admin/jobs"): ADMIN,
+    ("POST", "/admin/jobs/<int:failed_id>/retry"): ADMIN,
     ("GET", "/admin/users"): ADMIN,
     ("GET", "/admin/users/new"): ADMIN,
     ("POST", "/admin/users/new"): ADMIN,

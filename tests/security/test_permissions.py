@@ -13,7 +13,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from app.auth.access import can, permission_required, permission_table
-from models import Alert, EmergingIssue, KnownIssue, ModelVersion, User, utcnow
+from models import Alert, EmergingIssue, FailedJob, KnownIssue, ModelVersion, User, utcnow
 from tests.helpers import PASSWORD, persist
 from tests.security.helpers import CALLERS, EXPECTED
 
@@ -58,6 +58,8 @@ def path_for(app, make_unit, make_report):
         "issue_id": lambda _owner: persist(app, KnownIssue(
             title="Target", created_by_id=target_user(None))).id,
         "group_id": lambda _owner: persist(app, EmergingIssue(title="Target")).id,
+        "failed_id": lambda _owner: persist(app, FailedJob(
+            name="sweep_job", args=[], error="Target", failed_hour=utcnow())).id,
     }
 
     def build(rule: str, owner: User | None) -> str:
