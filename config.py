@@ -114,6 +114,15 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "vaka@localhost")
     #: Seconds to wait for the SMTP server.
     MAIL_TIMEOUT_S = float(os.environ.get("MAIL_TIMEOUT_S", "10"))
+    # Operations (app/ops; README, Production, "Operations") --------------------------
+    #: Networks that may read /metrics, comma-separated CIDR blocks; anyone else gets 404
+    #: unless they send METRICS_TOKEN. The address is resolved as for rate limits
+    #: (TRUSTED_PROXIES): behind a proxy that is not trusted, it is the proxy's.
+    METRICS_ALLOWED_NETWORKS = os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+    #: A bearer token that opens /metrics from anywhere (``Authorization: Bearer ...``).
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    #: Redis, when the instances share one: /readyz checks that it answers.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
 
 
 class TestingConfig(Config):

@@ -46,11 +46,14 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
         triage,
     )
     from app.cli import register_cli
+    from app.ops import instrument as ops_instrument
+    from app.ops import routes as ops_routes
 
-    for extension in (i18n, anonymity, auth, guards, errors, security, throttle):
+    for extension in (i18n, anonymity, auth, guards, errors, security, throttle,
+                      ops_instrument):
         extension.init_app(app)
     for feature in (reports, triage, export, auth, admin, known_issues, overview, alerts,
-                    emerging):
+                    emerging, ops_routes):
         app.register_blueprint(feature.bp)
     register_cli(app)
     app.context_processor(_display_names)

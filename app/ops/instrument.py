@@ -1,0 +1,33 @@
+"""Request hooks: every request is timed for the metrics and given an id for the logs."""
+
+import time
+
+from flask import Flask, Response, g, request
+
+from app.anonymity import unlogged
+from app.ops import logging as ops_logging
+from app.ops import metrics
+
+
+def _start() -> None:
+    g.request_started = time.perf_counter()
+    ops_logging.start_request()
+
+
+def _finish(response: Response) -> Response:
+    started = g.get("request_started")
+    if started is not None and not unlogged(request.path):
+        metrics.observe(request.method, ops_logging.route(), response.status_code,
+                        time.perf_counter() - started)
+    return ops_logging.finish_request(response)
+
+
+def init_app(app: Flask) -> None:
+    """Install the hooks; a malformed METRICS_ALLOWED_NETWORKS stops the start here.
+
+    The timer starts before every other hook, so a request refused by one (a 400 for
+    bad input) is timed and named too.
+    """
+    metrics.allowed_networks(app.config["METRICS_ALLOWED_NETWORKS"])
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
+    app.after_request(_finish)
