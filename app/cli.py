@@ -2,7 +2,8 @@
 
 ``users``, ``ml``, ``retention``, ``similarity``, ``grouping``, ``alerts``, ``demo-data`` and
 ``permissions`` are defined below; ``export`` lives with the research export
-(app/export/cli.py), ``reports`` (import) with the reports (app/reports/cli.py).
+(app/export/cli.py), ``reports`` (import) with the reports (app/reports/cli.py),
+``backup`` with operations (app/ops/cli.py).
 """
 
 import json
@@ -15,6 +16,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.auth.access import permission_table
 from app.export.cli import export_cli
+from app.ops.cli import backup_cli
 from app.reports.cli import reports_cli
 from app.services import ServiceError
 from app.services.alerts import alert_report_ids, evaluate_alerts, open_alerts
@@ -272,5 +274,5 @@ def register_cli(app: Flask) -> None:
     """Add every command group and command of ``flask --app app`` (Flask-Migrate adds ``db``)."""
     for command in (users_cli, ml_cli, retention_cli, similarity_cli, export_cli,
                     demo_data_command, permissions_command, grouping_cli, alerts_cli,
-                    reports_cli):
+                    reports_cli, backup_cli):
         app.cli.add_command(command)
