@@ -15,10 +15,16 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
+from app import create_app
+from config import TestingConfig
+from config import database_url as config_url
+from models import db
+
 ROOT = Path(__file__).resolve().parent.parent
-CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @dataclass
@@ -33,8 +39,6 @@ class Server:
 
     def get(self, path: str, headers: dict | None = None):
         """(status, headers, body) of a GET; an HTTP error status is returned too."""
-        from urllib.error import HTTPError
-
         try:
             with urlopen(Request(self.url(path), headers=headers or {}), timeout=30) as answer:
                 return answer.status, answer.headers, answer.read()
@@ -64,15 +68,10 @@ def free_port() -> int:
 
 
 def database_url(tmp_path: Path) -> str:
-    """The test's database for the server; a new SQLite file has the models' tables."""
-    if os.environ.get("TEST_DATABASE_URL"):
-        return os.environ["TEST_DATABASE_URL"]
-    url = f"sqlite:///{tmp_path / 'vaka.sqlite'}"
-    from app import create_app
-    from config import TestingConfig
-    from models import db
-
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url)
+    """The test's database for the server, with the models' tables (a new SQLite file
+    unless TEST_DATABASE_URL is set)."""
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'vaka.sqlite'}"
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=config_url(url))
     with app.app_context():
         db.create_all()
         db.engine.dispose()
@@ -82,10 +81,11 @@ def database_url(tmp_path: Path) -> str:
 def start(tmp_path: Path, workers: int = 1, **env: str) -> Server:
     """`gunicorn -c gunicorn.conf.py 'app:create_app()'` on a free loopback port, ready."""
     port = free_port()
-    environment = {**os.environ, "SECRET_KEY": "operations-test", "SESSION_COOKIE_SECURE": "0",
-                   "VAKA_INSTANCE_DIR": str(tmp_path), "DATABASE_URL": database_url(tmp_path),
-                   **env}
-    environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    environment = {name: value for name, value in os.environ.items()
+                   if name != "PROMETHEUS_MULTIPROC_DIR"}
+    environment.update({"SECRET_KEY": "operations-test", "SESSION_COOKIE_SECURE": "0",
+                        "VAKA_INSTANCE_DIR": str(tmp_path),
+                        "DATABASE_URL": database_url(tmp_path), **env})
     stdout, stderr = tmp_path / "stdout.log", tmp_path / "stderr.log"
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(
