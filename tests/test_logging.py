@@ -36,7 +36,8 @@ def test_a_record_is_one_line_of_json_with_its_traceback():
     assert "ValueError: broken" in entry["exception"] and entry["logger"] == "app.warm_up"
 
 
-def test_gunicorn_writes_json_lines_with_request_ids_and_no_report_text(tmp_path):
+def test_gunicorn_writes_json_lines_with_request_ids_and_no_report_text(app, tmp_path):
+    """`app` empties the test database, which the server serves on PostgreSQL."""
     url = gunicorn_server.database_url(tmp_path)
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=config_url(url))
     with app.app_context():
@@ -44,6 +45,7 @@ def test_gunicorn_writes_json_lines_with_request_ids_and_no_report_text(tmp_path
         db.session.add(unit)
         db.session.commit()
         unit_id = unit.id
+        db.session.remove()
         db.engine.dispose()
     server = gunicorn_server.start(tmp_path)
     browser = build_opener(HTTPCookieProcessor(CookieJar()))
