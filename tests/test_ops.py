@@ -166,6 +166,19 @@ def test_a_registered_scrape_gauge_is_published(client, monkeypatch):
     assert samples(client)[("vaka_jobs_queue_depth", frozenset())] == 3
 
 
+def test_metrics_answer_while_the_database_is_down(monkeypatch):
+    """The request metrics matter most then; the gauges that need the database are left out."""
+    monkeypatch.setattr(metrics, "_scrape_gauges", {})
+    metrics.register_scrape_gauge("vaka_jobs_failed", "Failed jobs.", lambda: 1 / 0)
+    metrics.register_scrape_gauge("vaka_jobs_queue_depth", "Jobs waiting.", lambda: 4)
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_url(UNREACHABLE_PG))
+    client = app.test_client()
+    client.get("/healthz")
+    names = {name for name, _ in samples(client)}
+    assert "vaka_http_requests_total" in names and "vaka_jobs_queue_depth" in names
+    assert "vaka_classification_lag_seconds" not in names and "vaka_jobs_failed" not in names
+
+
 # /metrics: who may read it ----------------------------------------------------------------
 
 @pytest.mark.parametrize(("address", "headers", "status"), [

@@ -15,9 +15,10 @@ worker at scrape time, as are those registered with `register_scrape_gauge`.
 
 import hmac
 import ipaddress
+import logging
 import os
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, request
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
@@ -25,9 +26,14 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from models import Report, db, utcnow
 
+log = logging.getLogger(__name__)
+
+#: Until the response starts: a streamed export's body is not included (the access
+#: log's duration_ms is).
 REQUEST_SECONDS = Histogram("vaka_http_request_duration_seconds",
                             "Time to answer a request, by method and URL rule.",
                             ["method", "route"])
@@ -58,40 +64,54 @@ def observe(method: str, route: str | None, status: int, seconds: float) -> None
 
 
 class _DatabaseGauges(Collector):
-    """Classification lag and recent submissions, read when scraped.
+    """Classification lag, recent submissions and the registered gauges, read when scraped.
 
     Both queries are index range scans (`ix_report_unclassified`, partial on the
     waiting reports, and `ix_report_submitted_hour`), so they cost the same at a
-    million reports as at a hundred (README, Operations, for the figures).
+    million reports as at a hundred (README, Operations, for the figures). A gauge
+    that cannot be read is left out and logged: the request metrics still answer,
+    when the database is down above all.
     """
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        now = utcnow()
-        waiting, oldest = db.session.execute(
-            select(func.count(), func.min(Report.submitted_hour))
-            .where(Report.model_version_id.is_(None), Report.text_removed_on.is_(None))).one()
-        yield GaugeMetricFamily("vaka_classification_waiting_reports",
-                                "Reports with text that no model has classified yet.",
-                                value=waiting)
-        yield GaugeMetricFamily(
+        try:
+            yield from _report_gauges(utcnow())
+        except SQLAlchemyError as error:
+            db.session.rollback()
+            log.warning("report gauges left out of the scrape: %s", error)
+        for name, (documentation, callback) in sorted(_scrape_gauges.items()):
+            try:
+                value = callback()
+            except Exception as error:  # someone else's figure; ours must still answer
+                log.warning("gauge %s left out of the scrape: %s", name, error)
+                continue
+            yield GaugeMetricFamily(name, documentation, value=value)
+
+
+def _report_gauges(now: datetime) -> list[GaugeMetricFamily]:
+    waiting, oldest = db.session.execute(
+        select(func.count(), func.min(Report.submitted_hour))
+        .where(Report.model_version_id.is_(None), Report.text_removed_on.is_(None))).one()
+    anonymous = Report.reporter_id.is_(None)
+    named_count, anonymous_count = db.session.execute(
+        select(func.count(case((~anonymous, 1))), func.count(case((anonymous, 1))))
+        .where(Report.submitted_hour == Report.hour_of(now) - timedelta(hours=1))).one()
+    db.session.rollback()
+    submitted = GaugeMetricFamily("vaka_reports_submitted_last_hour",
+                                  "Reports that came in during the last completed hour.",
+                                  labels=["identity"])
+    submitted.add_metric(["named"], named_count)
+    submitted.add_metric(["anonymous"], anonymous_count)
+    return [
+        GaugeMetricFamily("vaka_classification_waiting_reports",
+                          "Reports with text that no model has classified yet.", value=waiting),
+        GaugeMetricFamily(
             "vaka_classification_lag_seconds",
             "Seconds since the hour the oldest unclassified report came in (0: none waits). "
             "To the hour: an anonymous report keeps no finer time.",
-            value=(now - oldest).total_seconds() if oldest else 0.0)
-        hour = Report.hour_of(now)
-        anonymous = Report.reporter_id.is_(None)
-        named_count, anonymous_count = db.session.execute(
-            select(func.count(case((~anonymous, 1))), func.count(case((anonymous, 1))))
-            .where(Report.submitted_hour == hour - timedelta(hours=1))).one()
-        submitted = GaugeMetricFamily("vaka_reports_submitted_last_hour",
-                                      "Reports that came in during the last completed hour.",
-                                      labels=["identity"])
-        submitted.add_metric(["named"], named_count)
-        submitted.add_metric(["anonymous"], anonymous_count)
-        yield submitted
-        db.session.rollback()
-        for name, (documentation, callback) in sorted(_scrape_gauges.items()):
-            yield GaugeMetricFamily(name, documentation, value=callback())
+            value=(now - oldest).total_seconds() if oldest else 0.0),
+        submitted,
+    ]
 
 
 def scrape() -> bytes:
