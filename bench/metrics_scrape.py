@@ -108,6 +108,8 @@ def measure(url: str, count: int, waiting: int, repeat: int, keep: bool) -> None
                   f"goal p95 < {GOAL_MS} ms: {verdict}")
         db.session.execute(text("DROP INDEX ix_report_unclassified"))
         db.session.commit()
+        db.session.remove()
+        db.engine.dispose()  # fresh connections: no statement prepared against the index
         print(f"plan without it: {plan(dialect)}")
         median, p95 = timed(gauges, max(3, repeat // 5))
         print(f"{'database gauges, no index':<28} median {median:7.2f} ms  p95 {p95:7.2f} ms")
