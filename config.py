@@ -130,6 +130,15 @@ class Config:
     #: seconds, each wait twice the one before (10 s, 20 s, ... 160 s by default).
     JOBS_RETRIES = int(os.environ.get("JOBS_RETRIES", "5"))
     JOBS_RETRY_DELAY_S = float(os.environ.get("JOBS_RETRY_DELAY_S", "10"))
+    # Operations (app/ops; README, Production, "Operations") --------------------------
+    #: Networks that may read /metrics, comma-separated CIDR blocks; anyone else gets 404
+    #: unless they send METRICS_TOKEN. The address is resolved as for rate limits
+    #: (TRUSTED_PROXIES): behind a proxy that is not trusted, it is the proxy's.
+    METRICS_ALLOWED_NETWORKS = os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+    #: A bearer token that opens /metrics from anywhere (``Authorization: Bearer ...``).
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    #: Redis, when the instances share one: /readyz checks that it answers.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
 
 
 class TestingConfig(Config):

@@ -4,18 +4,18 @@ Each worker loads the active model before it takes its first request, so the
 first report after a start is classified as fast as the next ones.
 
 Anonymity: the anonymous pages leave no access line (see app/anonymity.py);
-the other lines carry no user agent and no referrer. Command-line options
+the other lines (JSON, app/ops/logging.py) carry no user agent, no referrer and
+no query string. Command-line options
 (``--access-logfile FILE``, ``-w``, ``-b``) override these settings; the
 filter stays.
 """
 
-from gunicorn.glogging import Logger
-
 from app.anonymity import unlogged
+from app.ops.logging import JsonLogger
 
 
-class AnonymityLogger(Logger):
-    """Gunicorn's logger, writing no access line for the anonymous pages."""
+class AnonymityLogger(JsonLogger):
+    """Gunicorn's logger (JSON lines), writing no access line for the anonymous pages."""
 
     def access(self, resp, req, environ, request_time) -> None:
         if unlogged(environ.get("PATH_INFO", "")):
@@ -32,5 +32,9 @@ def post_worker_init(worker) -> None:
 
 logger_class = AnonymityLogger
 accesslog = "-"
-#: The common log format: address, time, request line, status, size; no agent, no referrer.
-access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s'
+
+# Operations (app/ops): metrics summed over the workers, and a SIGTERM that lets the
+# requests in flight finish (up to graceful_timeout seconds) before a worker stops.
+from app.ops.gunicorn_hooks import child_exit, on_starting  # noqa: E402,F401
+
+graceful_timeout = 30

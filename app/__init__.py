@@ -48,11 +48,14 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
     from app.cli import register_cli
     from app.jobs import init_app as init_jobs
     from app.jobs import tasks  # noqa: F401  (registers every job before a worker starts)
+    from app.ops import instrument as ops_instrument
+    from app.ops import routes as ops_routes
 
-    for extension in (i18n, anonymity, auth, guards, errors, security, throttle):
+    for extension in (i18n, anonymity, auth, guards, errors, security, throttle,
+                      ops_instrument):
         extension.init_app(app)
     for feature in (reports, triage, export, auth, admin, known_issues, overview, alerts,
-                    emerging):
+                    emerging, ops_routes):
         app.register_blueprint(feature.bp)
     register_cli(app)
     init_jobs(app)

@@ -2,7 +2,8 @@
 
 ``users``, ``ml``, ``retention``, ``similarity``, ``grouping``, ``alerts``, ``jobs``,
 ``demo-data`` and ``permissions`` are defined below; ``export`` lives with the research export
-(app/export/cli.py), ``reports`` (import) with the reports (app/reports/cli.py).
+(app/export/cli.py), ``reports`` (import) with the reports (app/reports/cli.py),
+``backup`` with operations (app/ops/cli.py).
 """
 
 import json
@@ -20,6 +21,7 @@ from app.auth.access import permission_table
 from app.export.cli import export_cli
 from app.jobs import MAX_POLL_DELAY_S, queue, queue_depth, scheduled_count
 from app.jobs.tasks import check_alerts, reclassify_job, retrain_job, sweep
+from app.ops.cli import backup_cli
 from app.reports.cli import reports_cli
 from app.services import ServiceError
 from app.services.alerts import alert_report_ids, open_alerts
@@ -350,5 +352,5 @@ def register_cli(app: Flask) -> None:
     """Add every command group and command of ``flask --app app`` (Flask-Migrate adds ``db``)."""
     for command in (users_cli, ml_cli, retention_cli, similarity_cli, export_cli,
                     demo_data_command, permissions_command, grouping_cli, alerts_cli,
-                    reports_cli, jobs_cli):
+                    reports_cli, jobs_cli, backup_cli):
         app.cli.add_command(command)

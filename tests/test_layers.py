@@ -126,8 +126,7 @@ def test_models_take_only_the_label_space_from_ml():
 
 
 def test_every_command_is_registered_by_register_cli_and_none_by_a_blueprint(app):
-    assert sorted(app.cli.commands) == ["alerts", "db", "demo-data", "export", "grouping", "jobs",
-                                        "ml",
-                                        "permissions", "reports", "retention", "similarity",
-                                        "users"]
+    assert sorted(app.cli.commands) == ["alerts", "backup", "db", "demo-data", "export",
+                                        "grouping", "jobs", "ml", "permissions", "reports",
+                                        "retention", "similarity", "users"]
     assert all(not blueprint.cli.commands for blueprint in app.blueprints.values())

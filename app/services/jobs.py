@@ -27,6 +27,10 @@ def backlog() -> int:
                              .where(Report.unprocessed()))
 
 
+def failed_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(FailedJob))
+
+
 def failed_jobs() -> list[FailedJob]:
     """The jobs that failed on their last retry, newest first."""
     return list(db.session.scalars(select(FailedJob).order_by(FailedJob.id.desc())))

@@ -126,6 +126,10 @@ EXPECTED = {
     ("POST", "/admin/units/<int:unit_id>/<any(deactivate, reactivate):change>"): ADMIN,
     ("GET", "/report/matching-issues"): EVERYONE,
     ("POST", "/known-issues/<int:issue_id>/updates"): COORDINATOR,
+    # Operations: for balancers and Prometheus; /metrics answers allowed addresses only.
+    ("GET", "/healthz"): EVERYONE,
+    ("GET", "/readyz"): EVERYONE,
+    ("GET", "/metrics"): EVERYONE,
 }
 
 

@@ -155,5 +155,6 @@ def test_a_get_changes_no_data(app, world, browser, rule):
     before = snapshot(app, skip=("audit_event",))
     for role in ROLES:
         response = send(browser(role), "GET", url)
-        assert response.status_code < 500, role
+        # /readyz says 503 when a dependency is not ready (here there is no model).
+        assert response.status_code < 500 or rule.rule == "/readyz", role
     assert snapshot(app, skip=("audit_event",)) == before

@@ -92,7 +92,8 @@ def test_route_allows_exactly_the_expected_roles(client, make_user, login, path_
     if role in EXPECTED[(method, rule)]:
         assert not denied(response, role), f"{role} was refused {method} {path}"
         assert response.status_code not in (403, 404, 405), response.status_code
-        assert response.status_code < 500
+        # /readyz says 503 when a dependency is not ready (here there is no model).
+        assert response.status_code < 500 or rule == "/readyz"
     else:
         assert denied(response, role), (
             f"{role} got {response.status_code} for {method} {path}, expected a refusal")
