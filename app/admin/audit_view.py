@@ -32,12 +32,13 @@ FIELD_NAMES = {
     "lex_maria": _l("Lex Maria"), "medical_products_agency": _l("Medical Products Agency"),
     "data_protection_authority": _l("Data protection authority"),
     "vendor_ticket": _l("Vendor ticket"), "deviation_id": _l("Deviation id"),
-    "messages": _l("Messages"),
+    "messages": _l("Messages"), "automatic": _l("By the grouping"), "merged": _l("By a merge"),
 }
 #: The details whose values have translated names.
 VALUE_NAMES: dict[str, dict] = {
     "role": ROLE_NAMES, "status": STATUS_NAMES, "statuses": STATUS_NAMES,
     "categories": CATEGORY_NAMES, "areas": AREA_NAMES, "impacts": IMPACT_NAMES,
+    "method": {"password": _l("Password")},
 }
 
 

@@ -197,10 +197,20 @@ def _path(endpoint: str, arguments: dict[str, int]) -> str:
                                                        for name in rule.arguments})
 
 
+#: The elements that reach past the window's right edge, innermost first (for the message).
+_TOO_WIDE = """() => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5
+                 && ![...e.children].some(c => c.getBoundingClientRect().right
+                                                > window.innerWidth + 0.5))
+    .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                          + ' ' + Math.round(e.getBoundingClientRect().right) + ' px')"""
+
+
 def _violations(page) -> list[str]:
     found = Axe().run(page).response["violations"]
     return [f"{v['id']} ({v['impact']}): {v['help']} "
-            f"[{', '.join(' '.join(node['target']) for node in v['nodes'][:5])}]"
+            f"[{', '.join(' '.join(node['target']) for node in v['nodes'][:5])}] "
+            f"{v['nodes'][0]['html'][:160]}"
             for v in found]
 
 
@@ -221,7 +231,8 @@ def test_page_is_accessible_and_fits_a_phone(site: Site, endpoint: str) -> None:
             scroll, inner = page.evaluate(
                 "[document.documentElement.scrollWidth, window.innerWidth]")
             if scroll > inner:
-                problems.append(f"{size}: scrolls sideways ({scroll} px in {inner} px)")
+                problems.append(f"{size}: scrolls sideways ({scroll} px in {inner} px): "
+                                + ", ".join(page.evaluate(_TOO_WIDE)))
     finally:
         page.close()
     assert not problems, f"{endpoint}:\n" + "\n".join(problems)
