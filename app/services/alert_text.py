@@ -13,11 +13,11 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from sqlalchemy import select
 from werkzeug.routing import MapAdapter
 
 from app.forms import AREA_NAMES, CATEGORY_NAMES
-from app.services.overview import unit_names
-from models import Alert, AlertKind
+from models import Alert, AlertKind, Unit, db
 
 #: A series' values by name: a unit is named by itself.
 SERIES_VALUE_NAMES: dict[str, dict] = {"unit": {}, "area": AREA_NAMES,
@@ -134,7 +134,7 @@ def _series_links(alert: Alert, evidence: dict[str, Any], urls: MapAdapter) -> l
     dimension, period = evidence.get("dimension"), evidence.get("period")
     if dimension not in SERIES_VALUE_NAMES or period not in ("day", "week"):
         return []
-    unit_ids = {name: unit_id for unit_id, name in unit_names().items()}
+    unit_ids = dict(db.session.execute(select(Unit.name, Unit.id)).tuples().all())
     names = SERIES_VALUE_NAMES[dimension]
     links = []
     for series in evidence.get("series", []):
