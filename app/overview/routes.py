@@ -26,7 +26,7 @@ def index():
                            words=_words(overview), heat_classes=HEAT_CLASSES)
 
 
-def _queue_links(overview: Overview) -> dict[tuple[str, str, str], str]:
+def _queue_links(overview: Overview) -> dict[tuple[str, str, str], str | None]:
     """The queue filtered to the reports each spiking series counted."""
     ids = {name: unit_id for unit_id, name in unit_names().items()}
     links = {}

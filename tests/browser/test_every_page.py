@@ -42,7 +42,6 @@ from models import (
     utcnow,
 )
 from tests.conftest import _empty_schema
-from tests.security.helpers import _URL_MAP
 
 pytestmark = pytest.mark.browser
 
@@ -67,6 +66,8 @@ class Site:
     contexts: dict[str, BrowserContext]
 
 
+#: Read once, when the tests are collected, so that each page is a test of its own.
+URL_MAP = create_app(TestingConfig).url_map
 #: Endpoint -> the role that opens it (None: a visitor, not logged in).
 PAGES: dict[str, str | None] = {
     "reports.new": None, "reports.status": None, "auth.login": None,
@@ -84,7 +85,7 @@ PAGES: dict[str, str | None] = {
 
 
 def _get_endpoints() -> set[str]:
-    return {rule.endpoint for rule in _URL_MAP.iter_rules()
+    return {rule.endpoint for rule in URL_MAP.iter_rules()
             if "GET" in (rule.methods or ()) and rule.endpoint != "static"}
 
 
@@ -192,8 +193,8 @@ def site(tmp_path_factory, browser: Browser, classifier, classifier_artifact) ->
 
 
 def _path(endpoint: str, arguments: dict[str, int]) -> str:
-    rule = next(rule for rule in _URL_MAP.iter_rules() if rule.endpoint == endpoint)
-    return _URL_MAP.bind("localhost").build(endpoint, {name: arguments[name]
+    rule = next(rule for rule in URL_MAP.iter_rules() if rule.endpoint == endpoint)
+    return URL_MAP.bind("localhost").build(endpoint, {name: arguments[name]
                                                        for name in rule.arguments})
 
 
