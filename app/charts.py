@@ -20,8 +20,14 @@ AXIS_LABELS = 6
 BAR_GROUP = 0.8
 #: Side of the square reliability plot, in SVG units, and its margin.
 PLOT_SIZE, PLOT_MARGIN = 200, 24
-#: The heat map's shades: a cell gets shade 0 (no reports) to HEAT_SHADES - 1 (the most).
-HEAT_SHADES = 6
+#: The heat map's fills, palest first: a cell gets shade 0 (no reports) to HEAT_SHADES - 1
+#: (the most). vaka.css paints `.heat-N` with HEAT_FILLS[N] (tests/test_charts.py checks).
+HEAT_FILLS = ("#ffffff", "#fdecea", "#f9c9c4", "#f2a097", "#c4382f", "#9e1b14")
+HEAT_SHADES = len(HEAT_FILLS)
+#: The two inks a cell's count may be written in, by CSS class.
+INKS = {"ink-dark": "#1b1f24", "ink-light": "#ffffff"}
+#: WCAG's contrast for normal text (level AA).
+TEXT_CONTRAST = 4.5
 
 
 def _tenth(value: float) -> float:
@@ -227,3 +233,31 @@ def shade(count: int, highest: int) -> int:
     if count <= 0 or highest <= 0:
         return 0
     return max(1, round(count / highest * (HEAT_SHADES - 1)))
+
+
+def _luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a "#rrggbb" colour."""
+    def channel(hex_pair: str) -> float:
+        value = int(hex_pair, 16) / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(colour[i:i + 2]) for i in (1, 3, 5))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG 2 contrast ratio of two "#rrggbb" colours, 1 to 21."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def ink_for(fill: str) -> str:
+    """The ink class whose colour contrasts most with `fill`; it must pass WCAG AA."""
+    ink = max(INKS, key=lambda name: contrast(INKS[name], fill))
+    if contrast(INKS[ink], fill) < TEXT_CONTRAST:
+        raise ValueError(f"no ink is readable on {fill}")
+    return ink
+
+
+#: Shade -> the CSS classes of a heat map cell: its fill and the ink readable on it.
+HEAT_CLASSES = {shade: f"heat-{shade} {ink_for(fill)}" for shade, fill in enumerate(HEAT_FILLS)}

@@ -26,6 +26,8 @@ class AuditEvent(db.Model):
         Index("ix_audit_event_at", "at", "id"),
         # A report's history is read from its events.
         Index("ix_audit_event_object", "object_type", "object_id", "id"),
+        # A user's last login is one seek: the newest of their login events.
+        Index("ix_audit_event_actor_action", "actor_id", "action", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

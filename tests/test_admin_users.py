@@ -1,14 +1,16 @@
 """The admin pages for users and units, their services, and the single sign-on seam."""
 
+from datetime import datetime
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.admin.forms import ACTION_NAMES
 from app.services.audit import ACTIONS
 from app.services.units import unit_choices
 from app.services.users import UserError, account_for_login, find_user
 from models import AuditEvent, Unit, User, db
-from tests.helpers import PASSWORD, form_data
+from tests.helpers import PASSWORD, form_data, page_text
 
 NEW_PASSWORD = "blue kettle under the pier"
 
@@ -313,3 +315,40 @@ def test_account_for_login_refuses_an_unknown_role_claim(ctx):
     with pytest.raises(UserError, match="unknown role"):
         account_for_login("new@example.org", role_claim="root")
     assert db.session.scalars(select(User)).all() == []
+
+
+def test_the_user_list_shows_each_account_s_last_login(app, client, make_user, login):
+    """Read from the login events: the newest success counts, a failure does not; an account
+    that never logged in says so."""
+    nurse = make_user("staff", email="nurse@example.org")
+    idle = make_user("staff", email="idle@example.org")
+    with app.app_context():
+        db.session.add_all([
+            AuditEvent(actor_id=nurse.id, actor_label=nurse.email, action="login.success",
+                       at=datetime(2026, 3, 1, 8, 0)),
+            AuditEvent(actor_id=nurse.id, actor_label=nurse.email, action="login.success",
+                       at=datetime(2026, 3, 4, 7, 45)),
+            AuditEvent(actor_id=nurse.id, actor_label=nurse.email, action="report.view",
+                       at=datetime(2026, 3, 5, 9, 0)),
+            AuditEvent(actor_id=idle.id, actor_label=idle.email, action="login.failure",
+                       at=datetime(2026, 3, 5, 9, 0))])
+        db.session.commit()
+    login(make_user("admin", email="admin@example.org"))
+    rows = page_text(client.get("/admin/users")).split("\n")
+    nurse_row = " ".join(rows[next(i for i, r in enumerate(rows) if "nurse@example.org" in r):][:6])
+    idle_row = " ".join(rows[next(i for i, r in enumerate(rows) if "idle@example.org" in r):][:6])
+    assert "2026-03-04 07:45" in nurse_row and "2026-03-05" not in nurse_row
+    assert "Never" in idle_row
+
+
+def test_the_last_login_is_one_index_seek_per_account(app):
+    """The correlated query reads the (actor, action, time) index, not every event."""
+    from app.services.audit import last_login_query
+
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("the plan is SQLite's; PostgreSQL's depends on its statistics")
+        sql = last_login_query().compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(row[-1]) for row in db.session.execute(
+            text(f"EXPLAIN QUERY PLAN {sql}")))
+    assert "USING COVERING INDEX ix_audit_event_actor_action" in plan

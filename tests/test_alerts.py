@@ -1,6 +1,8 @@
 """Stored alerts: emerging issues and series spikes raised once, cleared, followed; the CLI."""
 
+import html
 import json
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -28,9 +30,11 @@ from models import (
     KnownIssue,
     KnownIssueStatus,
     Report,
+    Status,
     db,
+    utcnow,
 )
-from tests.helpers import events, persist
+from tests.helpers import events, fetch_report, persist
 
 NOON = datetime(2026, 5, 4, 12)
 FAULT = "Provsvaret för kalium syns inte i journalen efter uppgraderingen av labbmodulen."
@@ -391,3 +395,51 @@ def test_a_spike_whose_rise_is_an_alerted_group_raises_nothing_of_its_own(app, f
         assert _explained(evidence)
         assert not _explained({**evidence, "series": [{"observed": 10, "baseline_mean": 1.0}]})
         assert not _explained({**evidence, "series": [{"observed": 10, "baseline_mean": 12}]})
+def test_each_alert_links_to_the_queue_filtered_to_exactly_its_reports(app, client, coordinator,
+                                                                       make_report, make_user):
+    """A spike's series link to the queue by unit (or area) and the period's dates, every
+    status; the queue behind a link shows the alert's reports and no others."""
+    staff, now = make_user("staff"), utcnow()
+    make_report(unit="Ward Y", area="printing", reporter=staff, submitted=now - timedelta(days=62))
+    for days in range(1, 29):
+        make_report(unit="Ward Y", area="printing", reporter=staff,
+                    submitted=now - timedelta(days=days))
+        if days % 4 == 0:
+            make_report(unit="Ward X", area="login", reporter=staff,
+                        submitted=now - timedelta(days=days))
+    spike = [make_report(unit="Ward X", area="login", reporter=staff, submitted=now,
+                         status=Status.CLOSED if n % 2 else Status.NEW) for n in range(12)]
+    with app.app_context():
+        raised = {alert.key: alert.id for alert in evaluate_alerts(now, notify=False)}
+    assert "spike:unit:Ward X:day" in raised
+    page = client.get("/alerts").get_data(as_text=True)
+    today = now.date().isoformat()
+    unit_x = fetch_report(app, spike[0]).unit_id
+    link = (f'href="/triage/?unit={unit_x}&amp;date_from={today}&amp;date_to={today}'
+            '&amp;status=">Ward X: 12 reports</a>')
+    assert link in page
+    assert "Far more than usual: 12 reports today, 48.0 times the daily mean (0.2 a day over" \
+           " the 28 days before); chance does not explain it." in page
+    shown = set()
+    path = f"/triage/?unit={unit_x}&date_from={today}&date_to={today}&status="
+    while path:
+        queue = client.get(path).get_data(as_text=True)
+        shown |= {int(ref) for ref in re.findall(r">V-(\d{6})<", queue)}
+        after = re.search(r'href="(/triage/\?[^"]*after=[^"]+)"', queue)
+        path = html.unescape(after.group(1)) if after else None
+    assert shown == set(spike)  # the closed ones too: a spike counts every status
+
+
+def test_an_emerging_issue_alert_links_its_issue_page_and_a_linked_one_the_queue(
+        app, client, coordinator, fault):
+    group_id = make_group(app, fault)
+    known = persist(app, KnownIssue(title="Kalium saknas", created_by_id=coordinator.id))
+    with app.app_context():
+        [alert] = evaluate_alerts(NOON, notify=False)
+        alert_id = alert.id
+    page = client.get("/alerts").get_data(as_text=True)
+    assert f'href="/emerging-issues/{group_id}">The emerging issue&#39;s reports</a>' in page
+    client.post(f"/alerts/{alert_id}/link", data={"known_issue": str(known.id)})
+    page = client.get("/alerts").get_data(as_text=True)
+    assert (f'href="/triage/?known_issue={known.id}&amp;status=">The known issue&#39;s '
+            "reports in the queue</a>") in page

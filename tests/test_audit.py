@@ -11,7 +11,7 @@ from app.auth.access import UNKNOWN_ACCOUNT
 from app.services.audit import record
 from app.services.classification import store_version
 from models import AuditEvent, AuditLogIsAppendOnly, db, transaction
-from tests.helpers import PASSWORD, events, form_data
+from tests.helpers import PASSWORD, events, form_data, page_text
 
 
 def add_event(app, **fields) -> int:
@@ -194,10 +194,31 @@ def test_admin_page_lists_events_newest_first(app, client, make_user, login):
     export_row = page.index("researcher@example.org")
     view_row = page.index("Report 7")
     assert login_row < export_row < view_row
-    assert "Viewed a report</td>" in page and "categories: safety" in page
-    assert "rows: 3" in page and "kind:" not in page
+    assert "Viewed a report</td>" in page
+    text = " ".join(page_text(response).split())
+    assert "Filter: Categories: Patient safety" in text and "Rows: 3" in text
+    assert "Kind" not in text  # an empty detail is left out
     assert "&lt;b&gt;x&lt;/b&gt;@example.org" in page and "<b>x</b>" not in page
     assert "3 events" in page
+
+
+def test_a_change_reads_as_its_field_from_before_to_after(app, client, make_user, login):
+    """A role change and a status change name their field and both values in the visitor's
+    language; an activated model version names the one it replaced."""
+    add_event(app, action="user.role", object_type="user", object_id="4",
+              details={"previous": "staff", "role": "coordinator"})
+    add_event(app, action="report.status", object_type="report", object_id="9",
+              details={"previous": "new", "status": "in_progress"})
+    add_event(app, action="model.activate", object_type="model_version", object_id="3",
+              details={"previous": 2})
+    login(make_user("admin"))
+    english = " ".join(page_text(client.get("/admin/audit")).split())
+    assert "Role: from Staff → to Coordinator" in english
+    assert "Status: from New → to In progress" in english
+    assert "Model version: from 2 → to 3" in english
+    swedish = client.get("/admin/audit", headers={"Accept-Language": "sv"})
+    text = " ".join(page_text(swedish).split())
+    assert "Roll: från Medarbetare → till Samordnare" in text
 
 
 @pytest.mark.parametrize(("query", "expected"), [
@@ -238,7 +259,7 @@ def test_admin_page_is_paginated_by_fifty(app, client, make_user, login):
     second = client.get("/admin/audit?page=2").get_data(as_text=True)
     assert "Page 1 of 2" in first and "Page 2 of 2" in second
     def shown(page: str) -> set[int]:
-        return {n for n in range(60) if f"number-{n}</span>" in page}
+        return {n for n in range(60) if f"number-{n}</li>" in page}
 
     assert shown(first) == set(range(11, 60))
     assert shown(second) == set(range(11))

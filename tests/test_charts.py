@@ -4,11 +4,19 @@ A chart is 640 x 220 with a plot from x 40 to 632 and from y 12 (its top) to 192
 (its bottom); a sparkline is 96 x 20 with its line between 2 and 94, 2 and 18.
 """
 
+import re
+from pathlib import Path
+
 import pytest
 
 from app.charts import (
+    HEAT_CLASSES,
+    HEAT_FILLS,
+    INKS,
     Row,
     bar_chart,
+    contrast,
+    ink_for,
     line_chart,
     reliability_plot,
     reliability_plots,
@@ -121,3 +129,28 @@ def test_heat_shades_grow_with_the_count_and_any_report_shows():
     assert [shade(n, 10) for n in (0, 1, 5, 10)] == [0, 1, 2, 5]
     assert shade(1, 1000) == 1
     assert shade(3, 0) == 0
+
+
+def test_contrast_is_wcag_s_ratio():
+    assert contrast("#ffffff", "#000000") == pytest.approx(21)
+    assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+    assert contrast("#ffffff", "#ffffff") == 1
+
+
+def test_every_heat_map_cell_is_written_in_an_ink_readable_on_its_fill():
+    for shade_, fill in enumerate(HEAT_FILLS):
+        ink = HEAT_CLASSES[shade_].split()[1]
+        assert contrast(INKS[ink], fill) >= 4.5, (shade_, fill)
+    assert HEAT_CLASSES[0] == "heat-0 ink-dark" and HEAT_CLASSES[5] == "heat-5 ink-light"
+    # The fill of the issue's darkest-but-one cells, where white text was unreadable.
+    with pytest.raises(ValueError, match="no ink is readable on #d9544a"):
+        ink_for("#d9544a")
+
+
+def test_the_stylesheet_paints_the_fills_and_inks_the_charts_module_chose():
+    css = (Path(__file__).resolve().parents[1] / "app/static/vaka.css").read_text()
+    painted = dict(re.findall(r"^\.heat-(\d) \{ background: (#[0-9a-f]{6}); \}", css, re.M))
+    assert painted == {str(i): fill for i, fill in enumerate(HEAT_FILLS)}
+    inked = dict(re.findall(r"^table\.heat td\.(ink-\w+) \{ color: (#[0-9a-f]{6}); \}", css,
+                            re.M))
+    assert inked == INKS

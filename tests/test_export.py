@@ -11,11 +11,18 @@ import pytest
 
 from app.services.export import ExportOptions, columns, export_file, pseudonym
 from app.services.spreadsheet import neutralise
-from models import AuditEvent, Status, Unit, db
-from tests.helpers import days_ago
+from models import AuditEvent, KnownIssue, Status, Unit, db
+from tests.helpers import days_ago, page_text, persist
 
 HEADER = [column.name for column in columns(pseudonymous=False)]
+NEW_COLUMNS = ("consequence", "likelihood", "risk_score", "risk_assessed", "first_triaged_on",
+               "finished_on", "known_issue_id")
 PSEUDONYMOUS_HEADER = [column.name for column in columns(pseudonymous=True)]
+
+
+@pytest.fixture
+def coordinator_user(make_user):
+    return make_user("coordinator")
 
 
 @pytest.fixture
@@ -78,12 +85,41 @@ def test_an_anonymous_reports_occurrence_is_exported_to_the_hour(client, make_re
     assert occurred == {anonymous: "2026-03-01 08:00", named: "2026-03-01 08:37"}
 
 
+def test_export_has_risk_triage_finish_and_known_issue_and_only_their_days(
+        app, client, make_report, make_user, coordinator_user, researcher):
+    """The worked-through facts of a report: its risk, the days it was first triaged and
+    finished, its known issue. Times are cut to the day: triaged four minutes after an
+    anonymous report's arrival, an exact time would tell when it was sent."""
+    issue = persist(app, KnownIssue(title="Labbsvar saknas", created_by_id=coordinator_user.id))
+    worked = make_report(submitted=datetime(2026, 3, 2, 9, 0), known_issue_id=issue.id,
+                         consequence=3, likelihood=2, risk_score=6, risk_confirmed=True,
+                         triaged_at=datetime(2026, 3, 2, 9, 4),
+                         finished_at=datetime(2026, 3, 5, 16, 20), status=Status.RESOLVED)
+    suggested = make_report(consequence=2, likelihood=1, risk_score=2, risk_confirmed=False,
+                            reporter=make_user())
+    untouched = make_report()
+    for query in ("", "format=jsonl"):
+        body = fetch(client, query).decode()
+        rows = ([json.loads(line) for line in body.splitlines()] if query
+                else list(csv.DictReader(io.StringIO(body))))
+        by_id = {int(row["report_id"]): {name: "" if row[name] is None else str(row[name])
+                                         for name in NEW_COLUMNS} for row in rows}
+        assert by_id[worked] == {"consequence": "3", "likelihood": "2", "risk_score": "6",
+                                 "risk_assessed": "1", "first_triaged_on": "2026-03-02",
+                                 "finished_on": "2026-03-05", "known_issue_id": str(issue.id)}
+        assert by_id[suggested] == {"consequence": "2", "likelihood": "1", "risk_score": "2",
+                                    "risk_assessed": "0", "first_triaged_on": "",
+                                    "finished_on": "", "known_issue_id": ""}
+        assert set(by_id[untouched].values()) == {""}
+        assert "09:04" not in body and "16:20" not in body
+
+
 @pytest.mark.parametrize(("path", "name"), [
     ("/export/reports", "vaka-reports-{day}.csv"),
     ("/export/reports?format=csv&bom=y", "vaka-reports-{day}.csv"),
     ("/export/reports?format=jsonl", "vaka-reports-{day}.jsonl"),
-    ("/export/codebook.csv", "vaka-codebook-{day}.csv"),
-    ("/export/codebook.csv?project=study-1", "vaka-codebook-{day}.csv"),
+    ("/export/codebook.csv", "vaka-codebook-en-{day}.csv"),
+    ("/export/codebook.csv?project=study-1&codebook_language=sv", "vaka-codebook-sv-{day}.csv"),
     ("/export/aggregates.csv", "vaka-aggregates-{day}.csv"),
 ])
 def test_downloads_are_named_with_the_date_before_the_extension(client, make_report, researcher,
@@ -267,6 +303,67 @@ def test_codebook_describes_every_column_of_the_export(client, researcher, query
     assert by_name["status"]["allowed_values"] == "; ".join(Status)
 
 
+def codebook_rows(client, query: str) -> list[list[str]]:
+    response = client.get(f"/export/codebook.csv?{query}")
+    assert response.status_code == 200, response.data
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_the_codebook_is_in_swedish_or_english_with_the_same_columns(client, researcher):
+    english, swedish = codebook_rows(client, "codebook_language=en"), codebook_rows(
+        client, "codebook_language=sv")
+    assert english[0] == ["column", "type", "allowed_values", "sensitivity", "description"]
+    assert swedish[0] == ["kolumn", "typ", "tillåtna_värden", "känslighet", "beskrivning"]
+    assert [row[0] for row in swedish[1:]] == [row[0] for row in english[1:]] == HEADER
+    sv = {row[0]: row for row in swedish[1:]}
+    assert sv["first_triaged_on"][1:4] == ["datum", "ÅÅÅÅ-MM-DD; tom", "kvasi-identifierare"]
+    assert sv["first_triaged_on"][4].startswith("Dagen då samordningsgruppen först tog upp")
+    assert sv["status"][2] == "; ".join(Status)  # codes stay as they are in the file
+    untranslated = [row[0] for row in swedish[1:]
+                    if row[4] == dict((r[0], r[4]) for r in english[1:])[row[0]]]
+    assert untranslated == []
+
+
+def test_the_codebook_defaults_to_the_page_s_language_and_refuses_another(client, researcher):
+    default = client.get("/export/codebook.csv", headers={"Accept-Language": "sv"})
+    assert default.get_data(as_text=True).startswith("kolumn,typ,")
+    refused = client.get("/export/codebook.csv?codebook_language=de")
+    assert refused.status_code == 400
+    assert "Not a valid choice" in page_text(refused)
+
+
+# --- the count before the download ----------------------------------------------------
+
+
+def test_the_export_page_counts_the_reports_its_filters_match(client, make_report, researcher):
+    make_report(is_safety=True)
+    make_report(is_safety=True, kind="feedback")
+    make_report(is_safety=False)
+    assert "3 reports match these filters." in page_text(client.get("/export/"))
+    page = client.get("/export/?category=safety&kind=incident&codebook_language=en")
+    assert page.status_code == 200
+    assert "1 report matches these filters." in page_text(page)
+    assert '<input checked id="category-0" name="category" type="checkbox" value="safety">' \
+        in page.get_data(as_text=True)  # the choices are kept
+
+
+def test_a_count_over_the_cap_says_more_than(client, make_report, researcher, monkeypatch):
+    monkeypatch.setattr("app.services.triage.COUNT_CAP", 2)
+    for _ in range(3):
+        make_report()
+    assert "More than 2 reports match these filters." in page_text(client.get("/export/"))
+
+
+def test_bad_filters_on_the_export_page_say_what_is_wrong_and_keep_the_rest(client,
+                                                                            researcher):
+    page = client.get("/export/?date_from=2026-03-02&date_to=2026-03-01&project=study-1")
+    assert page.status_code == 400
+    text = page_text(page)
+    assert "The end date is before the start date." in text
+    assert "match these filters" not in text
+    assert 'value="study-1"' in page.get_data(as_text=True)
+
+
 # --- aggregates -------------------------------------------------------------------
 
 
@@ -349,6 +446,10 @@ def test_cli_codebook_and_aggregates(runner, make_report):
     codebook = runner.invoke(args=["export", "codebook", "--pseudonymous"])
     assert [row["column"] for row in csv.DictReader(io.StringIO(codebook.output))] == \
         PSEUDONYMOUS_HEADER
+    swedish = runner.invoke(args=["export", "codebook", "--language", "sv"])
+    assert [row["kolumn"] for row in csv.DictReader(io.StringIO(swedish.output))] == HEADER
+    refused = runner.invoke(args=["export", "codebook", "--language", "de"])
+    assert refused.exit_code == 2 and "'de' is not one of 'en', 'sv'" in refused.output
     for _ in range(3):
         make_report("Fel", is_safety=True, is_training=False, is_functionality=False)
     counts = runner.invoke(args=["export", "aggregates", "--min-cell", "3"])

@@ -184,6 +184,21 @@ def test_the_page_shows_reports_units_and_proposed_reports(app, client, coordina
     assert "%" in proposals
 
 
+def test_the_page_lists_its_reports_25_at_a_time_with_their_count(app, client, coordinator,
+                                                                  make_report):
+    reports = [make_report(LAB[n % len(LAB)], submitted=utcnow() - timedelta(days=30 - n))
+               for n in range(30)]
+    issue_id = new_issue(app, coordinator, "Lab results missing from the record", reports)
+    first = client.get(f"/known-issues/{issue_id}")
+    listed = first.get_data(as_text=True).split('id="reports"')[1].split('id="proposals"')[0]
+    assert "30 reports · showing 1–25, newest first" in page_text(first)
+    assert [int(n) for n in re.findall(r">V-(\d{6})</a>", listed)] == reports[:4:-1]
+    second = client.get(f"/known-issues/{issue_id}?page=2")
+    listed = second.get_data(as_text=True).split('id="reports"')[1].split('id="proposals"')[0]
+    assert "showing 26–30" in page_text(second)
+    assert [int(n) for n in re.findall(r">V-(\d{6})</a>", listed)] == reports[4::-1]
+
+
 # Attaching and detaching -------------------------------------------------------------------
 
 def test_a_proposed_report_is_attached_with_one_click(app, client, coordinator, report):

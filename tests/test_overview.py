@@ -118,7 +118,8 @@ def test_the_page_draws_the_figures_and_lists_their_numbers(client, login, coord
     assert '<title id="daily-title">Reports per day and category, the last 30 days</title>' in page
     assert f'<tr><th scope="row">{today}</th><td>3</td><td>0</td><td>0</td><td>0</td></tr>' in page
     assert page.count("<polyline") >= 4
-    assert '<td class="heat-5">3</td>' in page  # Ward A's safety reports, the most
+    assert '<td class="heat-5 ink-light">3</td>' in page  # Ward A's safety reports, the most
+    assert '<h2 id="flow-heading">New and finished reports</h2>' in page
     assert "Median 5.0 hours from arrival to triage, over the 4 reports" in page
     assert "Lab results missing" in page and "Old printer fault" not in page
     assert 'class="sparkline"' in page and 'aria-label="Reports per week' in page
@@ -148,10 +149,16 @@ def test_a_spike_in_one_unit_raises_an_alert_with_its_evidence(app, client, logi
     assert day.observed == 12 and day.baseline_mean == pytest.approx(7 / 28)
     login(coordinator)
     page = client.get("/overview").get_data(as_text=True)
-    assert ">Unit: Ward X</a></strong> 12 reports today against 0.2 a day over the 28 days" \
-           " before: 48.0 times as many (p = " in page
+    assert ">Unit: Ward X</a></strong> Far more than usual: 12 reports today, 48.0 times the" \
+           " daily mean (0.2 a day over the 28 days before); chance does not explain it." in page
+    assert "p = " not in page
     assert ">Affected area: Login and access</a></strong>" in page
-    assert 'href="/triage/?area=login"' in page
+    today = now.date().isoformat()
+    week_from = (now.date() - timedelta(days=6)).isoformat()
+    assert f'href="/triage/?area=login&amp;date_from={today}&amp;date_to={today}&amp;status="' \
+        in page
+    assert f'href="/triage/?area=login&amp;date_from={week_from}&amp;date_to={today}' \
+           '&amp;status="' in page
     assert ">Unit: Ward Y</a></strong>" not in page
     assert "more day" not in page
 

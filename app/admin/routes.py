@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from app.admin.audit_view import shown_changes
 from app.admin.forms import (
     ACTION_NAMES,
     OBJECT_NAMES,
@@ -18,7 +19,7 @@ from app.admin.forms import (
 from app.auth.access import permission_required
 from app.charts import reliability_plots
 from app.guards import reject_unknown_args
-from app.services.audit import audit_page
+from app.services.audit import accounts_with_last_login, audit_page
 from app.services.classification import activate_version, all_versions
 from app.services.jobs import jobs_overview, retry_failed_job
 from app.services.units import (
@@ -32,7 +33,6 @@ from app.services.units import (
 from app.services.users import (
     DuplicateEmail,
     OwnAccount,
-    all_users,
     change_role,
     create_user,
     get_user,
@@ -74,7 +74,9 @@ def audit():
     if not form.validate():
         return render_template("admin/audit.html", form=form, page=None, **names), 400
     page = audit_page(form.to_filters(), page=form.page.data or 1, per_page=AUDIT_PAGE_SIZE)
-    return render_template("admin/audit.html", form=form, page=page, **names)
+    return render_template("admin/audit.html", form=form, page=page,
+                           changes={event.id: shown_changes(event) for event in page.items},
+                           **names)
 
 
 @bp.get("/jobs")
@@ -100,7 +102,8 @@ def _own_account_refused() -> NoReturn:
 @bp.get("/users")
 @permission_required("admin.users")
 def users():
-    return render_template("admin/users.html", users=all_users(), role_names=ROLE_NAMES)
+    return render_template("admin/users.html", accounts=accounts_with_last_login(),
+                           role_names=ROLE_NAMES)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from app.auth.access import permission_required
 from app.forms import flash_errors
 from app.guards import reject_unknown_args
 from app.services import NotFound, ServiceError
-from app.services.alert_text import evidence_in_words
+from app.services.alert_text import alert_links, evidence_in_words
 from app.services.alerts import dismiss, link, mark_seen, stored_alerts
 from app.services.known_issues import other_open_issues
 from app.services.notifications import set_alert_emails
@@ -31,6 +31,7 @@ def index():
     return render_template(
         "alerts/index.html", alerts=alerts,
         words={alert.id: evidence_in_words(alert) for alert in alerts},
+        links={alert.id: alert_links(alert) for alert in alerts},
         action_form=FlaskForm(), link_form=LinkForm(_open_issues(), formdata=None),
         notification_form=NotificationForm(formdata=None,
                                            notify_alerts=current_user.notify_alerts),

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from app.services import ServiceError
 from app.services.aggregates import aggregates_csv
 from app.services.export import (
+    CODEBOOK_LANGUAGES,
     ExportOptions,
     Format,
     codebook_csv,
@@ -87,9 +88,11 @@ def _write(options: ExportOptions, output, progress) -> None:
 
 @export_cli.command("codebook")
 @click.option("--pseudonymous", is_flag=True, help="Describe a pseudonymised export.")
-def codebook_command(pseudonymous: bool) -> None:
+@click.option("--language", type=click.Choice(sorted(CODEBOOK_LANGUAGES)), default="en",
+              show_default=True, help="The codebook's language.")
+def codebook_command(pseudonymous: bool, language: str) -> None:
     """Print the codebook: every column, its type, allowed values and sensitivity."""
-    click.echo(codebook_csv(pseudonymous), nl=False)
+    click.echo(codebook_csv(pseudonymous, language), nl=False)
 
 
 @export_cli.command("aggregates")

@@ -11,7 +11,7 @@ from app.forms import (
     DateRangeForm,
     choices,
 )
-from app.services.export import PROJECT_NAME, ExportOptions, Format
+from app.services.export import CODEBOOK_LANGUAGES, PROJECT_NAME, ExportOptions, Format
 from app.services.report_queries import ReportFilters
 
 FORMAT_NAMES = {Format.CSV: _l("CSV (UTF-8)"), Format.JSONL: _l("JSON lines")}
@@ -44,9 +44,15 @@ class ExportForm(DateRangeForm):
         description=_l("Give a project name to get keyed pseudonyms instead of report references "
                        "and unit names. They stay the same for every export of that project."))
 
-    def __init__(self, units: list[tuple[int, str]], *args, **kwargs):
+    codebook_language = SelectField(_l("Language of the codebook"),
+                                    choices=choices(CODEBOOK_LANGUAGES))
+
+    def __init__(self, units: list[tuple[int, str]], language: str, *args, **kwargs):
+        """`language`: the codebook's language unless one is chosen (the page's)."""
         super().__init__(*args, **kwargs)
         self.unit.choices = choices({str(i): name for i, name in units})
+        if not self.codebook_language.raw_data:
+            self.codebook_language.data = language
 
     def to_filters(self) -> ReportFilters:
         return ReportFilters(

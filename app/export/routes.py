@@ -3,13 +3,14 @@
 from datetime import date
 
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
+from flask_babel import get_locale
 from flask_login import current_user
 
 from app.auth.access import permission_required
 from app.export.forms import ExportForm
 from app.guards import reject_unknown_args
 from app.services.aggregates import aggregates_csv
-from app.services.export import Format, codebook_csv, export_file
+from app.services.export import Format, codebook_csv, export_file, matching_count
 from app.services.units import unit_choices
 
 bp = Blueprint("export", __name__, url_prefix="/export")
@@ -18,7 +19,8 @@ MIMETYPES = {Format.CSV: "text/csv", Format.JSONL: "application/jsonl"}
 
 
 def _form() -> ExportForm:
-    form = ExportForm(units=unit_choices(include_inactive=True), formdata=request.args)
+    form = ExportForm(units=unit_choices(include_inactive=True), language=str(get_locale()),
+                      formdata=request.args)
     reject_unknown_args(set(form.data))
     return form
 
@@ -38,9 +40,13 @@ def _refused(form: ExportForm) -> tuple[str, int]:
 @bp.get("/")
 @permission_required("export.deidentified")
 def index():
+    """The export's choices, with how many reports the chosen filters match ("count" is the
+    button that asks for it again with new filters)."""
     form = _form()
-    valid = form.validate() if request.args else True
-    return render_template("export/index.html", form=form), 200 if valid else 400
+    if request.args and not form.validate():
+        return _refused(form)
+    return render_template("export/index.html", form=form,
+                           matching=matching_count(form.to_filters()))
 
 
 @bp.get("/reports")
@@ -60,8 +66,9 @@ def codebook():
     form = _form()
     if not form.validate():
         return _refused(form)
-    return _download(codebook_csv(pseudonymous=bool(form.project.data)), "codebook",
-                     Format.CSV)
+    language = form.codebook_language.data
+    return _download(codebook_csv(pseudonymous=bool(form.project.data), language=language),
+                     f"codebook-{language}", Format.CSV)
 
 
 @bp.get("/aggregates.csv")

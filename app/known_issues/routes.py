@@ -59,8 +59,8 @@ from models import Report
 
 bp = Blueprint("known_issues", __name__, url_prefix="/known-issues")
 
-#: Reports shown per page of a known issue.
-REPORTS_PER_PAGE = 50
+#: Reports shown per page of a known issue (a line or two each).
+REPORTS_PER_PAGE = 25
 #: Reports proposed for a known issue on its page.
 PROPOSALS = 10
 

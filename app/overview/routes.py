@@ -1,11 +1,11 @@
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, render_template
 
 from app.auth.access import permission_required
-from app.charts import Chart, Sparkline, bar_chart, line_chart, sparkline
+from app.charts import HEAT_CLASSES, Chart, Sparkline, bar_chart, line_chart, sparkline
 from app.guards import reject_unknown_args
-from app.services.alert_text import alert_path
+from app.services.alert_text import alert_path, series_in_words, series_queue_path
 from app.services.alerts import emerging_alerts, series_alerts
-from app.services.overview import TRIAGE_DAYS, Alert, Overview, build_overview, unit_names
+from app.services.overview import TRIAGE_DAYS, Overview, build_overview, unit_names
 from trends import spikes
 
 bp = Blueprint("overview", __name__)
@@ -22,17 +22,26 @@ def index():
                            min_count=spikes.MIN_COUNT, alpha=spikes.ALPHA, triage_days=TRIAGE_DAYS,
                            emerging=emerging,
                            emerging_links={a.id: alert_path(a) for a in emerging},
-                           alone=alone, storms=storms, queue_links=_queue_links(overview.tests))
+                           alone=alone, storms=storms, queue_links=_queue_links(overview),
+                           words=_words(overview), heat_classes=HEAT_CLASSES)
 
 
-def _queue_links(tests: list[Alert]) -> dict[tuple[str, str], str]:
-    """The queue filtered to each series' reports (by unit, area or category)."""
+def _queue_links(overview: Overview) -> dict[tuple[str, str, str], str | None]:
+    """The queue filtered to the reports each spiking series counted."""
     ids = {name: unit_id for unit_id, name in unit_names().items()}
-    arguments = {"unit": lambda value: {"unit": ids[value]}, "area": lambda value: {"area": value},
-                 "category": lambda value: {"category": value}}
-    return {(test.dimension, test.value): url_for("triage.queue",
-                                                  **arguments[test.dimension](test.value))
-            for test in tests if test.test.spike}
+    links = {}
+    for test in overview.tests:
+        if test.test.spike:
+            path = series_queue_path(test.dimension, test.value, test.period, overview.today, ids)
+            links[(test.dimension, test.value, test.period)] = path
+    return links
+
+
+def _words(overview: Overview) -> dict[tuple[str, str, str], str]:
+    """Each test made, in words."""
+    return {(t.dimension, t.value, t.period): series_in_words(
+        t.period, t.test.observed, t.test.baseline_mean, t.test.baseline_periods, t.test.spike)
+        for t in overview.tests}
 
 
 def _charts(overview: Overview) -> dict[str, Chart | dict[int, Sparkline]]:

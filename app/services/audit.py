@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import has_request_context
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
 from models import AuditEvent, User, db, transaction
 from models.audit import ANONYMOUS, SYSTEM
@@ -98,3 +98,61 @@ def audit_page(filters: AuditFilters, page: int, per_page: int) -> Pagination:
             filters.date_to + timedelta(days=1), datetime.min.time()))
     query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+# Reading the log ---------------------------------------------------------------------------
+
+#: The detail whose earlier value an action records as "previous".
+PREVIOUS_OF = {"user.role": "role", "report.status": "status", "report.risk": "score",
+               "unit.rename": "name", "known_issue.attach": "known_issue",
+               "model.activate": "model_version"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One recorded detail of an event: its field (a nested one as "filters.unit_ids"), the
+    earlier value when the event recorded one, and the value."""
+
+    field: str
+    before: Any
+    after: Any
+
+
+def event_changes(event: AuditEvent) -> list[Change]:
+    """An event's details as fields, with before and after where it recorded both. Empty
+    values are left out; a nested group (an export's filters) gives a field per value."""
+    details = dict(event.details or {})
+    previous_of = PREVIOUS_OF.get(event.action)
+    before = details.pop("previous", None) if previous_of else None
+    if previous_of and previous_of not in details:
+        details[previous_of] = event.object_id  # e.g. the version activated is the object
+    changes = [Change(name, before if name == previous_of else None, value)
+               for name, value in _flattened(details)]
+    return sorted(changes, key=lambda change: change.field != previous_of)
+
+
+def _flattened(details: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    found = []
+    for name, value in details.items():
+        if isinstance(value, dict):
+            found += _flattened(value, f"{prefix}{name}.")
+        elif value is not None and value != []:
+            found.append((prefix + name, value))
+    return found
+
+
+def last_login_query() -> Select:
+    """Every account by e-mail, with the moment of its last successful login.
+
+    Read from the audit log's login events, one index seek per account
+    (ix_audit_event_actor_action), so the list stays fast however long the log grows.
+    """
+    last_login = (select(func.max(AuditEvent.at))
+                  .where(AuditEvent.actor_id == User.id, AuditEvent.action == "login.success")
+                  .correlate(User).scalar_subquery())
+    return select(User, last_login).order_by(User.email)
+
+
+def accounts_with_last_login() -> list[tuple[User, datetime | None]]:
+    """Every account by e-mail, with its last successful login (None: never)."""
+    return [(user, at) for user, at in db.session.execute(last_login_query()).tuples()]

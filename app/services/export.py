@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
 from flask import current_app
+from flask_babel import LazyString, force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Float,
     Integer,
@@ -47,6 +49,7 @@ from app.services.audit import record
 from app.services.classification import active_version
 from app.services.report_queries import ReportFilters, filtered_reports
 from app.services.spreadsheet import FORMULA_TRIGGERS
+from app.services.triage import Count, capped_count
 from models import CATEGORIES, Area, Impact, Kind, Report, Status, Unit, User, db
 
 #: What a research project's name may look like (it is part of an audit entry).
@@ -91,77 +94,119 @@ class ExportOptions:
 
 @dataclass(frozen=True)
 class Column:
-    """One column of the export, described for the codebook."""
+    """One column of the export, described for the codebook (in the reader's language)."""
 
     name: str
     type: str
-    values: str
+    values: str | LazyString
     sensitivity: Sensitivity
-    description: str
+    description: str | LazyString
     #: Free text may hold commas, quotes and line breaks: its CSV cells are quoted.
     #: Codes and numbers (checked by the database) never do.
     quoted: bool = False
+
+
+#: The codebook's languages, each named in itself.
+CODEBOOK_LANGUAGES = {"sv": "Svenska", "en": "English"}
+#: The codebook's words for its own headings, types and sensitivities.
+CODEBOOK_HEADINGS = (_l("column"), _l("type"), _l("allowed_values"), _l("sensitivity"),
+                     _l("description"))
+TYPE_NAMES = {"integer": _l("integer"), "string": _l("string"), "number": _l("number"),
+              "date": _l("date"), "datetime": _l("datetime")}
+SENSITIVITY_NAMES = {
+    Sensitivity.IDENTIFIER: _l("identifier"), Sensitivity.PSEUDONYM: _l("pseudonym"),
+    Sensitivity.QUASI_IDENTIFIER: _l("quasi-identifier"),
+    Sensitivity.FREE_TEXT: _l("de-identified free text"),
+    Sensitivity.PLAIN: _l("non-identifying"),
+}
 
 
 def _listed(enum: type[StrEnum]) -> str:
     return "; ".join(member.value for member in enum)
 
 
-_SCORE = f"number 0-1, {SCORE_DECIMALS} decimals; empty"
-_FLAG = "0; 1; empty"
+_SCORE = _l("number 0-1, %(decimals)d decimals; empty", decimals=SCORE_DECIMALS)
+_FLAG = _l("0; 1; empty")
+_LEVEL = _l("1-4; empty")
+_DAY = _l("YYYY-MM-DD; empty")
 
 
 def columns(pseudonymous: bool) -> list[Column]:
     """The export's columns, in order: the same list drives the file and its codebook."""
     if pseudonymous:
-        report = Column("report_pseudonym", "string", "16 hex digits", Sensitivity.PSEUDONYM,
-                        "A keyed hash of the report's number, stable within the research project.")
-        unit = Column("unit_pseudonym", "string", "16 hex digits", Sensitivity.PSEUDONYM,
-                      "A keyed hash of the reporting unit, stable within the research project.")
+        report = Column("report_pseudonym", "string", _l("16 hex digits"), Sensitivity.PSEUDONYM,
+                        _l("A keyed hash of the report's number, stable within the research "
+                           "project."))
+        unit = Column("unit_pseudonym", "string", _l("16 hex digits"), Sensitivity.PSEUDONYM,
+                      _l("A keyed hash of the reporting unit, stable within the research "
+                         "project."))
     else:
-        report = Column("report_id", "integer", "1 or more", Sensitivity.IDENTIFIER,
-                        "The report's number (staff see it as V- and six digits).")
-        unit = Column("unit", "string", "unit names", Sensitivity.QUASI_IDENTIFIER,
-                      "The ward, clinic or department the report is about.", quoted=True)
+        report = Column("report_id", "integer", _l("1 or more"), Sensitivity.IDENTIFIER,
+                        _l("The report's number (staff see it as V- and six digits)."))
+        unit = Column("unit", "string", _l("unit names"), Sensitivity.QUASI_IDENTIFIER,
+                      _l("The ward, clinic or department the report is about."), quoted=True)
     scores = [
         column
         for category in CATEGORIES
         for column in (
             Column(f"{category}_score", "number", _SCORE, Sensitivity.PLAIN,
-                   f"The classifier's calibrated probability that the report is about {category}."),
+                   _l("The classifier's calibrated probability that the report is about "
+                      "%(category)s.", category=category)),
             Column(f"{category}_label", "integer", _FLAG, Sensitivity.PLAIN,
-                   f"1 if the report counts as {category} (a person's decision wins over the "
-                   "model's); empty if not yet classified."),
+                   _l("1 if the report counts as %(category)s (a person's decision wins over "
+                      "the model's); empty if not yet classified.", category=category)),
         )
     ]
     return [
         report,
         unit,
-        Column("kind", "string", _listed(Kind), Sensitivity.PLAIN, "Incident or feedback."),
+        Column("kind", "string", _listed(Kind), Sensitivity.PLAIN, _l("Incident or feedback.")),
         Column("submitted_on", "date", "YYYY-MM-DD", Sensitivity.QUASI_IDENTIFIER,
-               "The day the report was sent (never the time)."),
+               _l("The day the report was sent (never the time).")),
         Column("occurred_at", "datetime", "YYYY-MM-DD HH:MM", Sensitivity.QUASI_IDENTIFIER,
-               "When the reporter says it happened; to the hour (HH:00) for an anonymous "
-               "report."),
+               _l("When the reporter says it happened; to the hour (HH:00) for an anonymous "
+                  "report.")),
         Column("area", "string", _listed(Area), Sensitivity.PLAIN,
-               "The affected part of the record system, as chosen by the reporter."),
+               _l("The affected part of the record system, as chosen by the reporter.")),
         Column("impact", "string", _listed(Impact), Sensitivity.PLAIN,
-               "Patient impact, as chosen by the reporter."),
+               _l("Patient impact, as chosen by the reporter.")),
         Column("status", "string", _listed(Status), Sensitivity.PLAIN,
-               "Where the coordination group's handling stands."),
-        Column("language", "string", "sv; en; empty", Sensitivity.PLAIN,
-               "The language the text was detected to be in."),
-        Column("model_version", "integer", "1 or more; empty", Sensitivity.PLAIN,
-               "The classifier version behind the scores."),
+               _l("Where the coordination group's handling stands.")),
+        Column("consequence", "integer", _LEVEL, Sensitivity.PLAIN,
+               _l("The risk assessment's consequence, 1 (small) to 4 (catastrophic); empty "
+                  "if the risk is not assessed or suggested.")),
+        Column("likelihood", "integer", _LEVEL, Sensitivity.PLAIN,
+               _l("The risk assessment's likelihood, 1 (unlikely) to 4 (almost certain); "
+                  "empty if the risk is not assessed or suggested.")),
+        Column("risk_score", "integer", _l("1-16; empty"), Sensitivity.PLAIN,
+               _l("Consequence times likelihood.")),
+        Column("risk_assessed", "integer", _l("0; 1"), Sensitivity.PLAIN,
+               _l("1 if a coordinator assessed the risk; 0 if it is the suggestion made from "
+                  "the patient impact and the model's safety score.")),
+        Column("first_triaged_on", "date", _DAY, Sensitivity.QUASI_IDENTIFIER,
+               _l("The day the coordination group first took the report up (the day only: "
+                  "a time could narrow down when an anonymous report was sent); empty if "
+                  "still new.")),
+        Column("finished_on", "date", _DAY, Sensitivity.QUASI_IDENTIFIER,
+               _l("The day the report was last resolved, closed, marked duplicate or "
+                  "rejected (the day only, as above); empty while it is open.")),
+        Column("known_issue_id", "integer", _l("1 or more; empty"), Sensitivity.PLAIN,
+               _l("The known issue the coordination group put the report in: reports with "
+                  "the same number are about the same fault; empty if in none.")),
+        Column("language", "string", _l("sv; en; empty"), Sensitivity.PLAIN,
+               _l("The language the text was detected to be in.")),
+        Column("model_version", "integer", _l("1 or more; empty"), Sensitivity.PLAIN,
+               _l("The classifier version behind the scores.")),
         *scores,
-        Column("labels_reviewed", "integer", "0; 1", Sensitivity.PLAIN,
-               "1 if a person confirmed or corrected the categories."),
-        Column("text", "string", "free text", Sensitivity.FREE_TEXT,
-               "What happened, with personal identity and coordination numbers, phone numbers "
-               "and e-mail addresses replaced by [PERSONNUMMER], [SAMORDNINGSNUMMER], "
-               "[TELEFON] and [E-POST]. Names and other identifiers may remain.", quoted=True),
-        Column("suggestion", "string", "free text; empty", Sensitivity.FREE_TEXT,
-               "The reporter's suggestion, de-identified like the text.", quoted=True),
+        Column("labels_reviewed", "integer", _l("0; 1"), Sensitivity.PLAIN,
+               _l("1 if a person confirmed or corrected the categories.")),
+        Column("text", "string", _l("free text"), Sensitivity.FREE_TEXT,
+               _l("What happened, with personal identity and coordination numbers, phone "
+                  "numbers and e-mail addresses replaced by [PERSONNUMMER], "
+                  "[SAMORDNINGSNUMMER], [TELEFON] and [E-POST]. Names and other identifiers "
+                  "may remain."), quoted=True),
+        Column("suggestion", "string", _l("free text; empty"), Sensitivity.FREE_TEXT,
+               _l("The reporter's suggestion, de-identified like the text."), quoted=True),
     ]
 
 
@@ -181,6 +226,11 @@ def _rounded(score: ColumnElement) -> ColumnElement:
     return func.round(score, SCORE_DECIMALS)
 
 
+def _day(moment: ColumnElement) -> ColumnElement:
+    """A timestamp cut to its day, YYYY-MM-DD (NULL stays NULL)."""
+    return func.substr(cast(moment, String), 1, 10)
+
+
 def _selected(pseudonymous: bool) -> list[ColumnElement]:
     """The SQL expressions behind `columns(pseudonymous)`, one for one."""
     scores = [
@@ -195,7 +245,11 @@ def _selected(pseudonymous: bool) -> list[ColumnElement]:
         Report.kind,
         cast(Report.submitted_on, String),
         func.substr(cast(Report.occurred_at, String), 1, 16),
-        Report.area, Report.impact, Report.status, Report.language, Report.model_version_id,
+        Report.area, Report.impact, Report.status,
+        Report.consequence, Report.likelihood, Report.risk_score,
+        case((Report.risk_score.is_(None), None), else_=cast(Report.risk_confirmed, Integer)),
+        _day(Report.triaged_at), _day(Report.finished_at), Report.known_issue_id,
+        Report.language, Report.model_version_id,
         *scores,
         cast(Report.labels_reviewed, Integer),
         _neutralised(Report.text_deidentified),
@@ -396,6 +450,12 @@ def export_size(filters: ReportFilters) -> int:
     return db.session.scalar(query) or 0
 
 
+def matching_count(filters: ReportFilters) -> Count:
+    """How many reports the export page's filters match, shown before the download: counted
+    no further than the queue's counts are (COUNT_CAP), so it stays cheap at any size."""
+    return capped_count(filters)
+
+
 def unit_ids(names: Sequence[str]) -> frozenset[int]:
     """The ids of the units called `names`; ServiceError names any that does not exist."""
     found = dict(db.session.execute(select(Unit.name, Unit.id).where(Unit.name.in_(names))).all())
@@ -405,12 +465,18 @@ def unit_ids(names: Sequence[str]) -> frozenset[int]:
     return frozenset(found.values())
 
 
-def codebook_csv(pseudonymous: bool) -> str:
-    """The codebook: every column of the export with its type, values and sensitivity."""
+def codebook_csv(pseudonymous: bool, language: str = "en") -> str:
+    """The codebook in `language` (one of CODEBOOK_LANGUAGES): every column of the export with
+    its type, values, sensitivity and description. Column names and codes stay as in the
+    file."""
+    if language not in CODEBOOK_LANGUAGES:
+        raise ServiceError(f"no codebook in {language!r}")
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["column", "type", "allowed_values", "sensitivity", "description"])
-    for column in columns(pseudonymous):
-        writer.writerow([column.name, column.type, column.values, column.sensitivity,
-                         column.description])
+    with force_locale(language):
+        writer.writerow([str(heading) for heading in CODEBOOK_HEADINGS])
+        for column in columns(pseudonymous):
+            writer.writerow([column.name, str(TYPE_NAMES[column.type]), str(column.values),
+                             str(SENSITIVITY_NAMES[column.sensitivity]),
+                             str(column.description)])
     return buffer.getvalue()

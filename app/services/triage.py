@@ -142,7 +142,7 @@ class QueueCounts:
     overdue: Count
 
 
-def _capped_count(filters: ReportFilters) -> Count:
+def capped_count(filters: ReportFilters) -> Count:
     """How many reports match `filters`, counting no further than COUNT_CAP."""
     matching = filtered_reports(filters, Report.id).limit(COUNT_CAP + 1).subquery()
     found = db.session.scalar(select(func.count()).select_from(matching))
@@ -156,9 +156,9 @@ def queue_counts() -> QueueCounts:
     """
     open_statuses = frozenset(OPEN_STATUSES)
     return QueueCounts(
-        open=_capped_count(ReportFilters(statuses=open_statuses)),
-        new=_capped_count(ReportFilters(statuses=frozenset({Status.NEW}))),
-        overdue=_capped_count(ReportFilters(statuses=open_statuses, overdue=True)))
+        open=capped_count(ReportFilters(statuses=open_statuses)),
+        new=capped_count(ReportFilters(statuses=frozenset({Status.NEW}))),
+        overdue=capped_count(ReportFilters(statuses=open_statuses, overdue=True)))
 
 
 def known_issue_choices() -> list[tuple[int, str]]:

@@ -44,10 +44,6 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
 
 
-def all_users() -> list[User]:
-    return list(db.session.scalars(select(User).order_by(User.email)))
-
-
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
