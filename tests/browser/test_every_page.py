@@ -51,7 +51,7 @@ SIZES = {"desk": (1366, 900), "phone": (390, 844)}
 DEMO_REPORTS = 200
 #: GET routes that answer with a file or JSON, not a page.
 NOT_PAGES = {"export.aggregates", "export.codebook", "export.reports",
-             "reports.matching_issues"}
+             "reports.matching_issues", "ops.healthz", "ops.readyz", "ops.prometheus_metrics"}
 #: Pages that fail here and that other helpers are rebuilding now, on their branches
 #: (triage.detail: a grid column wider than a phone).
 ELSEWHERE = {"triage.detail": "desk"}
@@ -80,7 +80,7 @@ PAGES: dict[str, str | None] = {
     "export.index": Role.RESEARCHER,
     "admin.models": Role.ADMIN, "admin.audit": Role.ADMIN, "admin.users": Role.ADMIN,
     "admin.user": Role.ADMIN, "admin.new_user": Role.ADMIN, "admin.units": Role.ADMIN,
-    "admin.unit": Role.ADMIN,
+    "admin.unit": Role.ADMIN, "admin.jobs": Role.ADMIN,
 }
 
 
