@@ -62,6 +62,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     BABEL_DEFAULT_LOCALE = "sv"
     LANGUAGES = ("sv", "en")
+    #: The region's zone: every page shows times in it (stored times stay UTC).
+    TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Stockholm")
     QUEUE_PAGE_SIZE = 25
     #: How soon a report must be handled, by risk score: the first row whose
     #: minimum score the report reaches gives its hours (score 8+ within a day).

@@ -43,11 +43,12 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
         reports,
         security,
         throttle,
+        times,
         triage,
     )
     from app.cli import register_cli
 
-    for extension in (i18n, anonymity, auth, guards, errors, security, throttle):
+    for extension in (i18n, times, anonymity, auth, guards, errors, security, throttle):
         extension.init_app(app)
     for feature in (reports, triage, export, auth, admin, known_issues, overview, alerts,
                     emerging):
