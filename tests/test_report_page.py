@@ -69,8 +69,9 @@ def test_saving_again_unchanged_audits_nothing_and_adds_no_labels(app, client, c
                     likelihood="2")
     client.post(f"/triage/reports/{report_id}", data=data)
     before = counts(app), state(app, report_id)
-    client.post(f"/triage/reports/{report_id}", data=data)
+    again = client.post(f"/triage/reports/{report_id}", data=data, follow_redirects=True)
     assert (counts(app), state(app, report_id)) == before
+    assert "Nothing changed on V-" in again.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("bad", [

@@ -136,8 +136,11 @@ def detail(report_id: int):
     neighbours = queue_neighbours(queue_form.to_filters(), queue_form.order.data, report)
     form = DecisionForm(coordinators(), **decision_defaults(report))
     if form.validate_on_submit():
-        decide_report(report_id, current_user, form.decision())
-        flash(_("Your decision on %(reference)s is saved.", reference=report.reference))
+        if decide_report(report_id, current_user, form.decision()):
+            flash(_("Your decision on %(reference)s is saved.", reference=report.reference))
+        else:
+            flash(_("Nothing changed on %(reference)s: that decision was already saved.",
+                    reference=report.reference))
         return redirect(_after_decision(report_id, neighbours, queue_args,
                                         form.save_next.data))
     record("report.view", current_user, "report", report_id)
