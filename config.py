@@ -62,6 +62,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     BABEL_DEFAULT_LOCALE = "sv"
     LANGUAGES = ("sv", "en")
+    #: The region's zone: every page shows times in it (stored times stay UTC).
+    TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Stockholm")
     QUEUE_PAGE_SIZE = 25
     #: Days the coordination group usually takes to answer a new report, which the
     #: confirmation tells the reporter (in weeks when it is whole weeks).

@@ -43,6 +43,7 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
         reports,
         security,
         throttle,
+        times,
         triage,
     )
     from app.cli import register_cli
@@ -51,7 +52,7 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
     from app.ops import instrument as ops_instrument
     from app.ops import routes as ops_routes
 
-    for extension in (i18n, anonymity, auth, guards, errors, security, throttle,
+    for extension in (i18n, times, anonymity, auth, guards, errors, security, throttle,
                       ops_instrument):
         extension.init_app(app)
     for feature in (reports, triage, export, auth, admin, known_issues, overview, alerts,

@@ -10,6 +10,8 @@ similarity, then times, in this one process, through the whole Flask stack
 * a filtered and searched queue page (a word, a category, a unit, all statuses);
 * page 500 of the default queue (its keyset cursor found first);
 * the overview (charts, heat map, spike alerts);
+* a report's page opened from the queue (page 500's last report, the queue's filters
+  carried: its previous and next in that queue), and from a filtered queue;
 * the similar-reports panel of a report (`similar_reports`);
 * the known-issue suggestion for a newly submitted report (`suggest_known_issues`).
 
@@ -41,7 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.fill import PASSWORD, fill, log  # noqa: E402
 
-GOALS_MS = {"queue": 100, "filtered": 100, "page 500": 100, "overview": 300, "similar": 100}
+GOALS_MS = {"queue": 100, "filtered": 100, "page 500": 100, "overview": 300, "report": 100,
+            "report filt.": 100, "similar": 100}
 COORDINATOR = "bench-coordinator@bench.example"
 SEARCH = {"q": "provsvar", "category": "safety", "status": ""}
 PAGE_SIZE = 25  # Config.QUEUE_PAGE_SIZE
@@ -219,6 +222,9 @@ def measure(url: str, repeat: int) -> tuple[dict[str, dict[str, float]], list[st
             f"{k}={v}" for k, v in {**SEARCH, "unit": unit_id}.items())),
         "page 500": page(f"/triage/?after={priority!r}~{last_id}"),
         "overview": page("/overview"),
+        "report": page(f"/triage/reports/{last_id}?status=open&order=urgency"),
+        "report filt.": page(f"/triage/reports/{last_id}?" + "&".join(
+            f"{k}={v}" for k, v in {**SEARCH, "unit": unit_id}.items())),
         "similar": service(similar_reports, report_id),
         "suggestion": service(suggest_known_issues, fresh),
     }

@@ -8,15 +8,25 @@ to each word, a character n-gram to the tokens of the white-space chunk it
 stands in (by length). Summed per token, the contributions add up to the
 score's linear sum less its intercept (and less what punctuation alone carried).
 Weights are in calibrated log-odds: positive pushes the category up.
+
+Filler words (the stop words of both languages, negations included) and
+numbers are never shown as reasons, whatever their share: "inte", "för" or
+"12" tell a reader nothing even when the model leans on them.
+
+A score reads as a band (`score_band`): within the model's review margin of
+its category's threshold the model is unsure, which is what `needs_review` uses.
 """
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
 from itertools import pairwise
 
 import numpy as np
+from stop_words import get_stop_words
 
-from ml.classifier import CATEGORIES, Classifier
+from ml.classifier import CATEGORIES, REVIEW_MARGIN, Classifier
 from ml.features import Vectorizer, char_grams
 from ml.text import token_spans, word_features
 
@@ -29,10 +39,38 @@ class Contribution:
     weight: float
 
 
+class Band(StrEnum):
+    LIKELY = "likely"
+    UNSURE = "unsure"
+    UNLIKELY = "unlikely"
+
+
+def score_band(score: float, threshold: float, margin: float = REVIEW_MARGIN) -> Band:
+    """A calibrated score in words: unsure within `margin` of the category's threshold
+    (the rule of `Classifier` needs_review), else likely above it and unlikely below."""
+    if abs(score - threshold) < margin:
+        return Band.UNSURE
+    return Band.LIKELY if score >= threshold else Band.UNLIKELY
+
+
+@cache
+def _filler_words() -> frozenset[str]:
+    return frozenset(get_stop_words("swedish")) | frozenset(get_stop_words("english"))
+
+
+def is_filler(word: str) -> bool:
+    """A stop word of either language, or a token without a letter (a number, a date)."""
+    word = word.lower().replace("’", "'")
+    return word in _filler_words() or not any(char.isalpha() for char in word)
+
+
 def explain(classifier: Classifier, text: str, top: int = 6) -> dict[str, list[Contribution]]:
-    """For each category, the `top` words of `text` that pushed its score up most."""
-    spans = token_spans(text)
-    weights = token_weights(classifier, text, spans)
+    """For each category, the `top` words of `text` that pushed its score up most,
+    filler words and numbers left out (`is_filler`)."""
+    every = token_spans(text)
+    kept = [t for t, span in enumerate(every) if not is_filler(text[slice(*span)])]
+    weights = token_weights(classifier, text, every)[:, kept]
+    spans = [every[t] for t in kept]
     result = {}
     for i, category in enumerate(CATEGORIES):
         ranked = sorted(range(len(spans)), key=lambda t: weights[i, t], reverse=True)

@@ -98,3 +98,9 @@ def send_as_coordinator(app, report_id: int, coordinator, body: str) -> None:
 def page_text(response) -> str:
     """The visible text of a page, without tags."""
     return re.sub(r"<[^>]+>", "", response.get_data(as_text=True))
+
+
+def decision(**fields) -> dict:
+    """The report page's one decision form as a coordinator sends it: no category ticked
+    (other), status new, nobody assigned, risk 2 x 2, each overridden by `fields`."""
+    return {"status": "new", "assignee": "", "consequence": "2", "likelihood": "2", **fields}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers import fetch_report
+from tests.helpers import decision, fetch_report
 
 PAGES = {
     "/": {"visitor", "staff", "coordinator", "researcher", "admin"},
@@ -36,7 +36,7 @@ def test_only_coordinators_can_change_a_report(app, client, make_user, make_repo
     report_id = make_report()
     login(make_user(role))
     response = client.post(f"/triage/reports/{report_id}",
-                           data={"categories": ["safety"], "status": "closed"})
+                           data=decision(categories=["safety"], status="closed"))
     assert response.status_code == 403
     assert fetch_report(app, report_id).status == "new"
 

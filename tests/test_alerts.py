@@ -304,7 +304,8 @@ def test_the_alerts_page_lists_alerts_and_people_act_on_them(app, client, coordi
         alert_id = alert.id
     page = client.get("/alerts").get_data(as_text=True)
     assert "kalium provsvar journal" in page and "A new topic: 4 like reports" in page
-    assert "Raised at 2026-05-04 12:00 (UTC)" in page and FAULT not in page
+    assert "Raised at <time" in page and ">2026-05-04 at 14:00 (Swedish time)<" in page
+    assert FAULT not in page
     assert client.post(f"/alerts/{alert_id}/seen").status_code == 302
     assert client.post(f"/alerts/{alert_id}/link", data={"known_issue": "999"}).status_code == 302
     assert stored(app)[0].state == AlertState.SEEN  # a bad choice changes nothing

@@ -11,7 +11,7 @@ from app.auth.access import UNKNOWN_ACCOUNT
 from app.services.audit import record
 from app.services.classification import store_version
 from models import AuditEvent, AuditLogIsAppendOnly, db, transaction
-from tests.helpers import PASSWORD, events, form_data, page_text
+from tests.helpers import PASSWORD, decision, events, form_data, page_text
 
 
 def add_event(app, **fields) -> int:
@@ -75,7 +75,8 @@ def test_viewing_a_report_is_recorded(app, client, make_user, make_report, login
     assert (event.object_type, event.object_id) == ("report", str(report_id))
     assert client.get("/triage/reports/424242").status_code == 404
     assert len(events(app, "report.view")) == 1
-    refused = client.post(f"/triage/reports/{report_id}", data={"status": "no-such-status"})
+    refused = client.post(f"/triage/reports/{report_id}",
+                          data=decision(status="no-such-status"))
     assert refused.status_code == 400, "the page is shown again, with the report"
     assert len(events(app, "report.view")) == 2
 
@@ -86,12 +87,14 @@ def test_a_review_is_recorded_with_categories_and_status_but_no_text(app, client
     user = make_user("coordinator")
     login(user)
     response = client.post(f"/triage/reports/{report_id}",
-                           data={"categories": ["training", "safety"], "status": "triaged"})
+                           data=decision(categories=["training", "safety"], status="triaged"))
     assert response.status_code == 302
     [event] = events(app, "report.review")
     assert (event.actor_id, event.object_type, event.object_id) == (
         user.id, "report", str(report_id))
-    assert event.details == {"categories": ["safety", "training"], "status": "triaged"}
+    assert event.details == {"categories": ["safety", "training"]}
+    [moved] = events(app, "report.status")
+    assert moved.details == {"status": "triaged", "previous": "new"}
     assert "Pumpen" not in repr(event.details)
     assert events(app, "report.view") == []
 

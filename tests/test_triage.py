@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Label, db
-from tests.helpers import fetch_report
+from tests.helpers import decision, fetch_report
 
 
 def references(page: str) -> list[str]:
@@ -36,8 +36,8 @@ def test_review_is_stored_beside_the_model_labels(app, client, coordinator, make
                            "text": "Ingen har visat oss hur man skriver ut etiketter.",
                            "submission_token": "u" * 30})
     response = client.post("/triage/reports/1",
-                           data={"categories": ["training", "functionality"],
-                                 "status": "triaged"})
+                           data=decision(categories=["training", "functionality"],
+                                 status="triaged"))
     assert response.status_code == 302
     report = fetch_report(app, 1)
     assert report.categories == ["training", "functionality"]
@@ -53,7 +53,7 @@ def test_review_is_stored_beside_the_model_labels(app, client, coordinator, make
 
 def test_review_with_no_category_means_other(app, client, coordinator, make_report):
     report_id = make_report(is_safety=True, is_training=False, is_functionality=False)
-    client.post(f"/triage/reports/{report_id}", data={"status": "closed"})
+    client.post(f"/triage/reports/{report_id}", data=decision(status="closed"))
     report = fetch_report(app, report_id)
     assert report.categories == [] and report.labels_reviewed and report.status == "closed"
 
@@ -63,8 +63,8 @@ def test_a_human_decision_survives_reclassification(app, coordinator, client, ma
     from app.services.classification import classify_reports
 
     report_id = make_report("Patienten fick fel dos insulin.")
-    client.post(f"/triage/reports/{report_id}", data={"status": "triaged",
-                                                      "categories": ["training"]})
+    client.post(f"/triage/reports/{report_id}", data=decision(status="triaged",
+                                                      categories=["training"]))
     with app.app_context():
         classify_reports([report_id])
     report = fetch_report(app, report_id)
@@ -106,5 +106,5 @@ def test_detail_without_a_model_shows_plain_text(client, coordinator, make_repor
 
 def test_a_review_clears_needs_review(app, client, coordinator, make_report):
     report_id = make_report(needs_review=True)
-    client.post(f"/triage/reports/{report_id}", data={"status": "triaged"})
+    client.post(f"/triage/reports/{report_id}", data=decision(status="triaged"))
     assert not fetch_report(app, report_id).needs_review

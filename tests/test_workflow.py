@@ -1,5 +1,5 @@
-"""The triage workflow on a report's page: assignment, status, risk and due time, hand-offs,
-internal comments and the report's history."""
+"""The triage workflow on a report's page: the one decision form (assignment, status, risk and
+due time), hand-offs, internal comments and the report's history."""
 
 import re
 import secrets
@@ -12,9 +12,9 @@ from app.services import NotFound, ServiceError
 from app.services.classification import classify_reports
 from app.services.drafts import ReportDraft
 from app.services.reports import submit_report
+from app.services.triage import Decision, decide_report
 from app.services.workflow import (
     add_comment,
-    assess_risk,
     assign,
     history,
     set_handoffs,
@@ -22,16 +22,31 @@ from app.services.workflow import (
     suggest_risk,
 )
 from models import COMMENT_MAX, AuditEvent, Comment, Report, User, db, utcnow
-from tests.helpers import PASSWORD, events, fetch_report, form_data
+from tests.helpers import PASSWORD, decision, events, fetch_report, form_data
 
 ARRIVED = datetime(2026, 3, 2, 10, 15)
 
 
 def post(client, report_id: int, action: str, **data):
-    """Send a workflow form and follow the redirect back to the report's page."""
+    """Send one of the page's small forms and follow the redirect back to the report's page."""
     response = client.post(f"/triage/reports/{report_id}/{action}", data=data,
                            follow_redirects=True)
     assert response.status_code == 200
+    assert response.request.path == f"/triage/reports/{report_id}"
+    return response
+
+
+def decide(app, client, report_id: int, **fields):
+    """Save the decision form as the page fills it in (the report's own values), with
+    `fields` changed (None leaves a field out); follow a redirect back to the page."""
+    report = fetch_report(app, report_id)
+    data = {"categories": report.categories, "status": report.status,
+            "assignee": str(report.assignee_id or ""),
+            "consequence": str(report.consequence or 2),
+            "likelihood": str(report.likelihood or 2), **fields}
+    response = client.post(f"/triage/reports/{report_id}",
+                           data={name: value for name, value in data.items() if value is not None},
+                           follow_redirects=True)
     assert response.request.path == f"/triage/reports/{report_id}"
     return response
 
@@ -67,12 +82,12 @@ def test_a_report_is_assigned_to_a_coordinator_and_unassigned(app, client, coord
                                                               make_user, make_report):
     colleague = make_user("coordinator", email="kollega@example.org")
     report_id = make_report()
-    page = post(client, report_id, "assign", assignee=str(colleague.id))
-    assert "The assignment is saved." in text_of(page)
+    page = decide(app, client, report_id, assignee=str(colleague.id))
+    assert "Your decision on" in text_of(page)
     assert fetch_report(app, report_id).assignee_id == colleague.id
     assert "Assigned to kollega@example.org" in text_of(page)
 
-    post(client, report_id, "assign", assignee="")
+    decide(app, client, report_id, assignee="")
     assert fetch_report(app, report_id).assignee_id is None
     assigned = events(app, "report.assign")
     assert [(e.object_id, e.actor_label, e.details["assignee"]) for e in assigned] == [
@@ -98,7 +113,7 @@ def test_a_report_cannot_be_assigned_to_anyone_else(app, client, coordinator, ma
              "nobody": lambda: 9999}
     report_id, user_id = make_report(), users[who]()
     before = workflow_state(app, report_id)
-    page = post(client, report_id, "assign", assignee=str(user_id))
+    page = decide(app, client, report_id, assignee=str(user_id))
     assert "Assigned to: Not a valid choice." in text_of(page)
     with app.app_context(), pytest.raises(ServiceError):
         assign([report_id], user_id, db.session.get(User, coordinator.id))
@@ -124,17 +139,17 @@ def test_bulk_assignment_counts_and_audits_each_changed_report(app, make_user, m
 def test_status_changes_keep_the_triage_and_finish_times(app, client, coordinator,
                                                          make_report):
     report_id = make_report()
-    page = post(client, report_id, "status", status="in_progress")
-    assert "The status is saved." in text_of(page)
+    page = decide(app, client, report_id, status="in_progress")
+    assert "Your decision on" in text_of(page)
     report = fetch_report(app, report_id)
     assert report.status == "in_progress" and report.triaged_at is not None
     assert report.finished_at is None
     triaged_at = report.triaged_at
 
-    post(client, report_id, "status", status="duplicate")
+    decide(app, client, report_id, status="duplicate")
     report = fetch_report(app, report_id)
     assert report.status == "duplicate" and report.finished_at is not None
-    post(client, report_id, "status", status="triaged")
+    decide(app, client, report_id, status="triaged")
     report = fetch_report(app, report_id)
     assert report.triaged_at == triaged_at and report.finished_at is None
     assert [(e.details["previous"], e.details["status"])
@@ -145,7 +160,7 @@ def test_status_changes_keep_the_triage_and_finish_times(app, client, coordinato
 def test_an_unknown_status_is_refused(app, client, coordinator, make_report):
     report_id = make_report()
     before = workflow_state(app, report_id)
-    page = post(client, report_id, "status", status="deleted")
+    page = decide(app, client, report_id, status="deleted")
     assert "Status: Not a valid choice." in text_of(page)
     assert workflow_state(app, report_id) == before
     assert events(app, "report.status") == []
@@ -174,17 +189,17 @@ def test_a_person_assesses_the_risk_and_the_due_time_follows(app, client, coordi
                                                              make_user, make_report):
     reporter = make_user("staff")
     report_id = make_report(reporter=reporter, submitted=ARRIVED)
-    page = post(client, report_id, "risk", consequence="4", likelihood="2")
-    assert "The risk assessment is saved" in text_of(page)
+    page = decide(app, client, report_id, consequence="4", likelihood="2")
+    assert "Your decision on" in text_of(page)
     report = fetch_report(app, report_id)
     assert (report.consequence, report.likelihood, report.risk_score) == (4, 2, 8)
     assert report.risk_confirmed
     assert report.due_at == ARRIVED + timedelta(hours=24)
     assert "consequence 4 × likelihood 2 = 8 (assessed by a person)" in text_of(page)
 
-    post(client, report_id, "risk", consequence="2", likelihood="2")
+    decide(app, client, report_id, consequence="2", likelihood="2")
     assert fetch_report(app, report_id).due_at == ARRIVED + timedelta(hours=7 * 24)
-    post(client, report_id, "risk", consequence="1", likelihood="3")
+    decide(app, client, report_id, consequence="1", likelihood="3")
     assert fetch_report(app, report_id).due_at == ARRIVED + timedelta(hours=30 * 24)
     assert [(e.details["score"], e.details["previous"]) for e in events(app, "report.risk")] == [
         (8, None), (4, 8), (3, 4)]
@@ -194,31 +209,32 @@ def test_an_anonymous_report_is_due_counted_from_midnight_of_its_day(app, client
                                                                      make_report):
     report_id = make_report(submitted=ARRIVED)
     assert fetch_report(app, report_id).submitted_at is None
-    post(client, report_id, "risk", consequence="3", likelihood="3")
+    decide(app, client, report_id, consequence="3", likelihood="3")
     assert fetch_report(app, report_id).due_at == datetime(2026, 3, 3, 0, 0)
 
 
 def test_the_due_time_table_is_configurable(app, client, coordinator, make_user, make_report):
     app.config["RISK_DUE_HOURS"] = ((12, 2), (6, 10))
     report_id = make_report(reporter=make_user("staff"), submitted=ARRIVED)
-    post(client, report_id, "risk", consequence="4", likelihood="3")
+    decide(app, client, report_id, consequence="4", likelihood="3")
     assert fetch_report(app, report_id).due_at == ARRIVED + timedelta(hours=2)
-    post(client, report_id, "risk", consequence="2", likelihood="3")
+    decide(app, client, report_id, consequence="2", likelihood="3")
     assert fetch_report(app, report_id).due_at == ARRIVED + timedelta(hours=10)
-    post(client, report_id, "risk", consequence="1", likelihood="1")
+    decide(app, client, report_id, consequence="1", likelihood="1")
     assert fetch_report(app, report_id).due_at is None
 
 
 @pytest.mark.parametrize("risk", [{"consequence": "5", "likelihood": "2"},
                                   {"consequence": "0", "likelihood": "2"},
                                   {"consequence": "2", "likelihood": "high"},
-                                  {"consequence": "2"}])
+                                  {"consequence": "2", "likelihood": None}])
 def test_an_impossible_risk_is_refused(app, client, coordinator, make_report, risk):
     report_id = make_report()
-    post(client, report_id, "risk", consequence="2", likelihood="2")
+    decide(app, client, report_id, consequence="2", likelihood="2")
     before = workflow_state(app, report_id)
-    page = post(client, report_id, "risk", **risk)
-    assert "Not a valid choice." in text_of(page)
+    page = decide(app, client, report_id, **risk)
+    assert page.status_code == 400
+    assert "Not a valid choice." in text_of(page) or "Likelihood: Choose one." in text_of(page)
     assert workflow_state(app, report_id) == before
     assert len(events(app, "report.risk")) == 1
 
@@ -228,13 +244,13 @@ def test_an_open_report_past_its_due_time_is_overdue(app, client, coordinator, m
     late = make_report(reporter=make_user("staff"), submitted=utcnow() - timedelta(days=2))
     on_time = make_report(reporter=make_user("staff"), submitted=utcnow() - timedelta(hours=1))
     for report_id in (late, on_time):
-        post(client, report_id, "risk", consequence="4", likelihood="4")
+        decide(app, client, report_id, consequence="4", likelihood="4")
     assert "Overdue" in text_of(client.get(f"/triage/reports/{late}"))
     assert "Overdue" not in text_of(client.get(f"/triage/reports/{on_time}"))
     report = fetch_report(app, on_time)
     assert not report.is_overdue() and report.is_overdue(report.due_at + timedelta(seconds=1))
 
-    post(client, late, "status", status="resolved")
+    decide(app, client, late, status="resolved")
     assert not fetch_report(app, late).is_overdue()
     assert "Overdue" not in text_of(client.get(f"/triage/reports/{late}"))
 
@@ -280,7 +296,7 @@ def test_classification_suggests_the_risk_but_never_overrides_a_person(app, clie
     assert (suggested.consequence, suggested.likelihood) == suggest_risk(
         "harm", suggested.score_safety)
 
-    post(client, assessed_id, "risk", consequence="1", likelihood="1")
+    decide(app, client, assessed_id, consequence="1", likelihood="1")
     before = workflow_state(app, assessed_id)
     with app.app_context():
         # As if its model had failed at submission and `ml reclassify` ran now.
@@ -375,12 +391,16 @@ def test_reporters_never_see_the_internal_comments(app, client, coordinator, mak
     assert status.status_code == 200 and "INTERNT" not in status.get_data(as_text=True)
 
 
+def risk(consequence: int, likelihood: int) -> Decision:
+    return Decision(frozenset(), "new", None, consequence, likelihood)
+
+
 def test_the_services_refuse_bad_input_from_any_caller(app, make_user, make_report):
     """The bulk actions call the services without these forms: they check for themselves."""
     actor, report_id = make_user("coordinator"), make_report()
     before = workflow_state(app, report_id)
-    refused = [lambda: assess_risk(report_id, 5, 2, actor),
-               lambda: assess_risk(report_id, 2, 0, actor),
+    refused = [lambda: decide_report(report_id, actor, risk(5, 2)),
+               lambda: decide_report(report_id, actor, risk(2, 0)),
                lambda: set_handoffs(report_id, actor, True, False, False, "X" * 101, None),
                lambda: set_handoffs(report_id, actor, True, False, False, None, "A\u200bB"),
                lambda: add_comment(report_id, actor, " \n "),
@@ -390,7 +410,7 @@ def test_the_services_refuse_bad_input_from_any_caller(app, make_user, make_repo
             call()
     assert workflow_state(app, report_id) == before and comments(app, report_id) == []
     with app.app_context(), pytest.raises(NotFound):
-        assess_risk(9999, 2, 2, actor)
+        decide_report(9999, actor, risk(2, 2))
     assert len(events(app)) == 0
 
 
@@ -398,17 +418,16 @@ def test_the_services_refuse_bad_input_from_any_caller(app, make_user, make_repo
 
 def test_the_history_lists_every_change_in_order(app, client, coordinator, make_report):
     report_id = make_report()
-    client.post(f"/triage/reports/{report_id}",
-                data={"categories": ["safety"], "status": "triaged"})
-    post(client, report_id, "assign", assignee=str(coordinator.id))
-    post(client, report_id, "risk", consequence="3", likelihood="4")
+    decide(app, client, report_id, categories=["safety"], status="triaged",
+           assignee=str(coordinator.id), consequence="3", likelihood="4")
     post(client, report_id, "handoffs", medical_products_agency="y")
     post(client, report_id, "comments", body="Läkemedelsverket informerat.")
-    page = post(client, report_id, "status", status="resolved")
+    page = decide(app, client, report_id, status="resolved")
 
     listed = section(page, "history")
     expected = ["Submitted the report.",
-                "Set the categories to Patient safety and the status to Triaged.",
+                "Set the categories to Patient safety.",
+                "Changed the status from New to Triaged.",
                 "Assigned to samordnare@example.org.",
                 "Assessed the risk: consequence 3 × likelihood 4 = 12.",
                 "Reported to the Medical Products Agency: yes",
@@ -422,22 +441,21 @@ def test_the_history_lists_every_change_in_order(app, client, coordinator, make_
         views = db.session.scalars(select(AuditEvent).where(
             AuditEvent.action == "report.view")).all()
     assert views and "report.view" not in actions
-    assert actions == ["report.review", "report.assign", "report.risk", "report.handoff",
-                       "report.comment", "report.status"]
+    assert actions == ["report.review", "report.status", "report.assign", "report.risk",
+                       "report.handoff", "report.comment", "report.status"]
 
 
 @pytest.mark.parametrize(("action", "data"), [
-    ("assign", {"assignee": ""}), ("status", {"status": "closed"}),
-    ("risk", {"consequence": "4", "likelihood": "4"}), ("handoffs", {"lex_maria": "y"}),
-    ("comments", {"body": "Hej"})])
+    ("", decision(status="closed", consequence="4", likelihood="4")),
+    ("/handoffs", {"lex_maria": "y"}), ("/comments", {"body": "Hej"})])
 def test_only_coordinators_change_the_workflow(app, client, login, make_user, make_report,
                                                action, data):
     report_id = make_report()
     before = workflow_state(app, report_id)
     for role in ("staff", "researcher", "admin"):
         login(make_user(role))
-        assert client.post(f"/triage/reports/{report_id}/{action}",
+        assert client.post(f"/triage/reports/{report_id}{action}",
                            data=data).status_code == 403
     assert workflow_state(app, report_id) == before and comments(app, report_id) == []
     login(make_user("coordinator"))
-    assert client.post(f"/triage/reports/9999/{action}", data=data).status_code == 404
+    assert client.post(f"/triage/reports/9999{action}", data=data).status_code == 404

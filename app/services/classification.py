@@ -269,12 +269,46 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class ScoreBand:
+    """One category's score and its band in words (likely, unsure, unlikely)."""
+
+    category: str
+    score: float
+    band: str
+
+
+@dataclass(frozen=True)
 class ReportExplanation:
     version_id: int
     #: The report's text in pieces, the words that drove its categories marked.
     segments: list[Segment]
-    #: Per category, the words that pushed its score up most, strongest first.
+    #: Per category, the words that pushed its score up most, strongest first; none for a
+    #: category the model scores as unlikely (nothing there supports it).
     words: dict[str, list[Contribution]]
+    #: The report's scores as bands, in the categories' order.
+    bands: list[ScoreBand]
+
+    @property
+    def unsure(self) -> bool:
+        return any(band.band == "unsure" for band in self.bands)
+
+
+def _bands(report: Report, thresholds: dict[str, float]) -> list[ScoreBand]:
+    from ml.explain import score_band
+
+    if not report.is_classified:
+        return []
+    return [ScoreBand(c, report.score(c), score_band(report.score(c), thresholds[c]))
+            for c in ml.CATEGORIES]
+
+
+def report_bands(reports: list[Report]) -> dict[int, list[ScoreBand]]:
+    """Each classified report's bands under the active model's thresholds (none without one)."""
+    try:
+        _, classifier = active_classifier()
+    except ModelError:
+        return {}
+    return {report.id: _bands(report, classifier.thresholds) for report in reports}
 
 
 def explain_report(report: Report) -> ReportExplanation | None:
@@ -285,14 +319,17 @@ def explain_report(report: Report) -> ReportExplanation | None:
         return None
     from ml.explain import explain  # imports scikit-learn: only where a model is used
 
-    words = explain(classifier, report.text)
+    bands = _bands(report, classifier.thresholds)
+    unlikely = {band.category for band in bands if band.band == "unlikely"}
+    words = {category: [] if category in unlikely else found
+             for category, found in explain(classifier, report.text).items()}
     # Each marked word goes to the category it pushed most.
     marked: dict[int, tuple[Contribution, str]] = {}
     for category in report.categories:
         for word in words[category]:
             if word.start not in marked or word.weight > marked[word.start][0].weight:
                 marked[word.start] = (word, category)
-    return ReportExplanation(version.id, _segments(report.text, marked), words)
+    return ReportExplanation(version.id, _segments(report.text, marked), words, bands)
 
 
 def _segments(text: str, marked: dict[int, tuple[Contribution, str]]) -> list[Segment]:

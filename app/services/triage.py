@@ -18,6 +18,14 @@ from sqlalchemy.orm import InstrumentedAttribute, joinedload
 from app.services import ServiceError
 from app.services.audit import record
 from app.services.report_queries import ReportFilters, filtered_reports, get_report, get_reports
+from app.services.workflow import (
+    assess_risk_one,
+    assign_one,
+    check_assignee,
+    check_risk,
+    check_status,
+    set_status_one,
+)
 from models import (
     CATEGORIES,
     OPEN_STATUSES,
@@ -168,19 +176,47 @@ def known_issue_choices() -> list[tuple[int, str]]:
         .order_by((KnownIssue.status == "open").desc(), KnownIssue.title)).tuples())
 
 
-def review_report(report_id: int, reviewer: User, categories: set[str], status: str) -> Report:
-    """Store a person's categories beside the model's and move the report's status."""
-    if not categories <= set(CATEGORIES):
+@dataclass(frozen=True)
+class Decision:
+    """A person's decision on one report, as the report page's one form sends it."""
+
+    categories: frozenset[str]
+    status: str
+    assignee_id: int | None
+    consequence: int
+    likelihood: int
+
+
+def decide_report(report_id: int, actor: User, decision: Decision) -> list[str]:
+    """Save a whole decision at once: all of it or, on bad input, none of it.
+
+    Each part is audited as its own action, and only when it changes something,
+    with the workflow's rules (triage and finish times, due time, priority). The
+    categories are stored as a person's (beside the model's) when they differ or
+    were never reviewed; the risk becomes a person's assessment. Returns the
+    audit actions written, in order.
+    """
+    if not decision.categories <= set(CATEGORIES):
         raise ServiceError("unknown category")
-    if status not in set(Status):
-        raise ServiceError("unknown status")
+    check_status(decision.status)
+    check_risk(decision.consequence, decision.likelihood)
     with transaction():
+        assignee = check_assignee(decision.assignee_id)
         report = get_report(report_id)
-        report.apply_review(reviewer.id, categories)
-        report.set_status(status)
-        record("report.review", reviewer, "report", report_id,
-               categories=categories, status=status)
-    return report
+        done = []
+        if not report.labels_reviewed or set(report.categories) != decision.categories:
+            report.apply_review(actor.id, set(decision.categories))
+            record("report.review", actor, "report", report_id,
+                   categories=sorted(decision.categories))
+            done.append("report.review")
+        for action, changed in (
+                ("report.status", set_status_one(report, decision.status, actor)),
+                ("report.assign", assign_one(report, assignee, actor)),
+                ("report.risk", assess_risk_one(report, decision.consequence,
+                                                decision.likelihood, actor))):
+            if changed:
+                done.append(action)
+    return done
 
 
 def label_reports(report_ids: list[int], categories: set[str], reviewer: User) -> int:
@@ -193,3 +229,32 @@ def label_reports(report_ids: list[int], categories: set[str], reviewer: User) -
             report.apply_review(reviewer.id, categories)
             record("report.review", reviewer, "report", report.id, categories=categories)
     return len(reports)
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The reports before and after one report in a queue's order and filters (ids)."""
+
+    previous: int | None
+    next: int | None
+
+
+def _neighbour(filters: ReportFilters, order: str, report: Report, forward: bool) -> int | None:
+    """The first report after (or before) `report` in the queue: one index range scan."""
+    columns = tuple((column, descending if forward else not descending)
+                    for column, descending in ORDER_COLUMNS[order])
+    values = tuple(getattr(report, column.key) for column, _ in columns)
+    return db.session.scalar(
+        filtered_reports(filters, Report.id).where(_after(columns, values))
+        .order_by(*(column.desc() if descending else column for column, descending in columns))
+        .limit(1))
+
+
+def queue_neighbours(filters: ReportFilters, order: str, report: Report) -> Neighbours:
+    """Where `report` sits in the queue of `filters` and `order`, by its current values.
+
+    The report need not match the filters itself (a decision may have just moved
+    it out): its neighbours are those around the place it has in the order.
+    """
+    return Neighbours(_neighbour(filters, order, report, forward=False),
+                      _neighbour(filters, order, report, forward=True))

@@ -95,51 +95,74 @@ def coordinators() -> list[User]:
                                                       User.active).order_by(User.email)))
 
 
+def check_assignee(assignee_id: int | None) -> User | None:
+    """The active coordinator of that id (None: nobody); ServiceError for anyone else."""
+    assignee = None if assignee_id is None else db.session.get(User, assignee_id)
+    if assignee_id is not None and (assignee is None or not assignee.active
+                                    or assignee.role != Role.COORDINATOR):
+        raise ServiceError("reports can only be assigned to an active coordinator")
+    return assignee
+
+
+def assign_one(report: Report, assignee: User | None, actor: User) -> bool:
+    """Assign one report inside the caller's transaction; True if it changed (audited)."""
+    assignee_id = assignee.id if assignee else None
+    if report.assignee_id == assignee_id:
+        return False
+    report.assignee_id = assignee_id
+    record("report.assign", actor, "report", report.id, assignee_id=assignee_id,
+           assignee=assignee.email if assignee else None)
+    return True
+
+
 def assign(report_ids: list[int], assignee_id: int | None, actor: User) -> int:
     """Assign the reports to an active coordinator (None: to nobody); return how many changed."""
     with transaction():
-        assignee = None if assignee_id is None else db.session.get(User, assignee_id)
-        if assignee_id is not None and (assignee is None or not assignee.active
-                                        or assignee.role != Role.COORDINATOR):
-            raise ServiceError("reports can only be assigned to an active coordinator")
-        changed = [r for r in get_reports(report_ids) if r.assignee_id != assignee_id]
-        for report in changed:
-            report.assignee_id = assignee_id
-            record("report.assign", actor, "report", report.id, assignee_id=assignee_id,
-                   assignee=assignee.email if assignee else None)
-    return len(changed)
+        assignee = check_assignee(assignee_id)
+        return sum(assign_one(report, assignee, actor) for report in get_reports(report_ids))
+
+
+def check_status(status: str) -> None:
+    if status not in set(Status):
+        raise ServiceError(f"unknown status {status!r}")
+
+
+def set_status_one(report: Report, status: str, actor: User) -> bool:
+    """Move one report inside the caller's transaction (keeping its triage and finish
+    times); True if it changed (audited)."""
+    if report.status == status:
+        return False
+    previous = report.status
+    report.set_status(status)
+    record("report.status", actor, "report", report.id, status=status, previous=previous)
+    return True
 
 
 def set_status(report_ids: list[int], status: str, actor: User) -> int:
-    """Move the reports to `status` (keeping their triage and finish times); return how many
-    changed."""
-    if status not in set(Status):
-        raise ServiceError(f"unknown status {status!r}")
+    """Move the reports to `status`; return how many changed."""
+    check_status(status)
     with transaction():
-        changed = [r for r in get_reports(report_ids) if r.status != status]
-        for report in changed:
-            previous = report.status
-            report.set_status(status)
-            record("report.status", actor, "report", report.id, status=status,
-                   previous=previous)
-    return len(changed)
+        return sum(set_status_one(report, status, actor) for report in get_reports(report_ids))
 
 
-def assess_risk(report_id: int, consequence: int, likelihood: int, actor: User) -> Report:
-    """A person's risk assessment: it sets the due time and no suggestion replaces it."""
+def check_risk(consequence: int, likelihood: int) -> None:
     if consequence not in RISK_LEVELS or likelihood not in RISK_LEVELS:
         raise ServiceError("consequence and likelihood must be between 1 and 4")
-    with transaction():
-        report = get_report(report_id)
-        if (report.consequence, report.likelihood, report.risk_confirmed) != (
-                consequence, likelihood, True):
-            previous = report.risk_score
-            report.set_risk(consequence, likelihood, confirmed=True)
-            _refresh_due(report)
-            record("report.risk", actor, "report", report_id, consequence=consequence,
-                   likelihood=likelihood, score=report.risk_score, previous=previous,
-                   due_at=report.due_at)
-    return report
+
+
+def assess_risk_one(report: Report, consequence: int, likelihood: int, actor: User) -> bool:
+    """A person's risk assessment inside the caller's transaction: it sets the due time and
+    no suggestion replaces it. True if it changed (audited)."""
+    if (report.consequence, report.likelihood, report.risk_confirmed) == (
+            consequence, likelihood, True):
+        return False
+    previous = report.risk_score
+    report.set_risk(consequence, likelihood, confirmed=True)
+    _refresh_due(report)
+    record("report.risk", actor, "report", report.id, consequence=consequence,
+           likelihood=likelihood, score=report.risk_score, previous=previous,
+           due_at=report.due_at)
+    return True
 
 
 def _clean_id(value: str | None) -> str | None:

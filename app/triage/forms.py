@@ -11,7 +11,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.forms import (
@@ -33,7 +33,7 @@ from app.services.report_queries import (
     ReportFilters,
     search_words,
 )
-from app.services.triage import QueueOrder, parse_cursor
+from app.services.triage import Decision, QueueOrder, parse_cursor
 from app.services.workflow import HANDOFF_ID_MAX
 from models import CATEGORIES, COMMENT_MAX, OPEN_STATUSES, User
 
@@ -193,14 +193,8 @@ def _id_or_none(value: str) -> int | str | None:
     return value if value == NONE else int(value)
 
 
-class ReviewForm(FlaskForm):
-    categories = SelectMultipleField(
-        _l("Categories"), choices=choices({c: CATEGORY_NAMES[c] for c in CATEGORIES}),
-        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
-        description=_l("Tick none for other."))
-    status = SelectField(_l("Status"), choices=choices(STATUS_NAMES))
-    submit = SubmitField(_l("Save decision"))
-
+#: A model score's band (ml.explain.Band) as a page says it.
+BAND_NAMES = {"likely": _l("likely"), "unsure": _l("unsure"), "unlikely": _l("unlikely")}
 
 #: The Swedish risk matrix's levels (konsekvens x sannolikhet), 1 to 4.
 CONSEQUENCE_NAMES = {"1": _l("1 - Minor"), "2": _l("2 - Moderate"), "3": _l("3 - Significant"),
@@ -209,30 +203,35 @@ LIKELIHOOD_NAMES = {"1": _l("1 - Very unlikely"), "2": _l("2 - Unlikely"), "3": 
                     "4": _l("4 - Very likely")}
 
 
-class AssignForm(FlaskForm):
+class DecisionForm(FlaskForm):
+    """The whole decision on one report: categories, status, assignee and risk, saved at once."""
+
+    categories = SelectMultipleField(
+        _l("Categories"), choices=choices({c: CATEGORY_NAMES[c] for c in CATEGORIES}),
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        description=_l("Tick none for other."))
+    # A field left out of a post is refused, not taken from the report.
+    status = SelectField(_l("Status"), choices=choices(STATUS_NAMES),
+                         validators=[InputRequired(_l("Choose one."))])
     assignee = SelectField(_l("Assigned to"), default="")
-    assign = SubmitField(_l("Assign"))
+    consequence = SelectField(_l("Consequence"), choices=choices(CONSEQUENCE_NAMES),
+                              validators=[InputRequired(_l("Choose one."))])
+    likelihood = SelectField(_l("Likelihood"), choices=choices(LIKELIHOOD_NAMES),
+                             validators=[InputRequired(_l("Choose one."))])
+    save = SubmitField(_l("Save decision"))
+    save_next = SubmitField(_l("Save and next"))
 
     def __init__(self, coordinators: list[User], *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.assignee.choices = choices({str(user.id): user.email for user in coordinators},
                                         blank=_l("Nobody"))
 
-    @property
-    def assignee_id(self) -> int | None:
-        return int(self.assignee.data) if self.assignee.data else None
-
-
-class StatusForm(FlaskForm):
-    # Its own id: the review form on the same page has a status field too.
-    status = SelectField(_l("Status"), choices=choices(STATUS_NAMES), id="workflow-status")
-    change = SubmitField(_l("Change status"))
-
-
-class RiskForm(FlaskForm):
-    consequence = SelectField(_l("Consequence"), choices=choices(CONSEQUENCE_NAMES))
-    likelihood = SelectField(_l("Likelihood"), choices=choices(LIKELIHOOD_NAMES))
-    assess = SubmitField(_l("Save risk assessment"))
+    def decision(self) -> Decision:
+        return Decision(categories=frozenset(self.categories.data or []),
+                        status=self.status.data,
+                        assignee_id=int(self.assignee.data) if self.assignee.data else None,
+                        consequence=int(self.consequence.data),
+                        likelihood=int(self.likelihood.data))
 
 
 def _printable(_form: FlaskForm, field: StringField) -> None:

@@ -13,21 +13,24 @@ from app.navigation import safe_next_url
 from app.reports.forms import MessageForm
 from app.services import NotFound, ServiceError
 from app.services.audit import record
+from app.services.classification import report_bands
 from app.services.identifiers import redact_report
 from app.services.known_issues import attach_reports, other_open_issues
 from app.services.messages import message_reporter
 from app.services.report_queries import get_report
 from app.services.triage import (
+    Neighbours,
+    decide_report,
     known_issue_choices,
     label_reports,
     queue_counts,
+    queue_neighbours,
     queue_page,
-    review_report,
 )
 from app.services.units import unit_choices
 from app.services.workflow import assign, coordinators, set_status
-from app.triage.detail import detail_context
-from app.triage.forms import BulkAction, BulkForm, QueueFilterForm, ReviewForm
+from app.triage.detail import decision_defaults, detail_context
+from app.triage.forms import BAND_NAMES, BulkAction, BulkForm, DecisionForm, QueueFilterForm
 from models import MESSAGE_MAX, utcnow
 
 bp = Blueprint("triage", __name__, url_prefix="/triage")
@@ -44,8 +47,7 @@ def _open_issues() -> list[tuple[int, str]]:
 @bp.get("/")
 @permission_required("triage")
 def queue():
-    form = QueueFilterForm(unit_choices(include_inactive=True), _assignees(),
-                           known_issue_choices(), formdata=request.args)
+    form = _queue_form(request.args)
     reject_unknown_args(set(form.data))
     if not form.validate():
         return render_template("triage/queue.html", form=form, page=None,
@@ -54,7 +56,9 @@ def queue():
                       per_page=current_app.config["QUEUE_PAGE_SIZE"])
     bulk_form = BulkForm(_assignees(), _open_issues(), formdata=None, next=request.full_path)
     return render_template("triage/queue.html", form=form, page=page, bulk_form=bulk_form,
-                           now=utcnow(), counts=queue_counts(), chips=_chips(form))
+                           now=utcnow(), counts=queue_counts(), chips=_chips(form),
+                           bands=report_bands(page.reports), band_names=BAND_NAMES,
+                           queue_args=request.args.to_dict())
 
 
 @dataclass(frozen=True)
@@ -107,18 +111,52 @@ def _apply_bulk(form: BulkForm, report_ids: list[int]) -> int:
     raise ServiceError(f"unknown bulk action {form.action.data!r}")
 
 
+def _queue_form(formdata: object = None) -> QueueFilterForm:
+    return QueueFilterForm(unit_choices(include_inactive=True), _assignees(),
+                           known_issue_choices(), formdata=formdata)
+
+
+def carried_queue() -> tuple[QueueFilterForm, dict[str, str]]:
+    """The queue a report was opened from: its filters as carried in the query string,
+    checked by the queue's own form, and the arguments to carry on (all of them known
+    and valid). Filters that do not validate are dropped for the default queue's."""
+    form = _queue_form(request.args)
+    if not form.validate():
+        return _queue_form(), {}
+    return form, {name: value for name, value in request.args.items() if name in form.data}
+
+
 @bp.route("/reports/<int:report_id>", methods=["GET", "POST"])
 @permission_required("triage")
 def detail(report_id: int):
+    """The report and the one form of a person's decision on it; "save and next" goes on
+    to the next report of the queue it was opened from, keeping its filters."""
     report = get_report(report_id)
-    form = ReviewForm(categories=report.categories, status=report.status)
+    queue_form, queue_args = carried_queue()
+    neighbours = queue_neighbours(queue_form.to_filters(), queue_form.order.data, report)
+    form = DecisionForm(coordinators(), **decision_defaults(report))
     if form.validate_on_submit():
-        review_report(report_id, current_user, set(form.categories.data), form.status.data)
-        flash(_("Your decision on %(reference)s is saved.", reference=report.reference))
-        return redirect(url_for("triage.detail", report_id=report_id))
+        if decide_report(report_id, current_user, form.decision()):
+            flash(_("Your decision on %(reference)s is saved.", reference=report.reference))
+        else:
+            flash(_("Nothing changed on %(reference)s: that decision was already saved.",
+                    reference=report.reference))
+        return redirect(_after_decision(report_id, neighbours, queue_args,
+                                        form.save_next.data))
     record("report.view", current_user, "report", report_id)
-    return render_template("triage/detail.html", **detail_context(report, form)), (
-        400 if form.errors else 200)
+    return render_template("triage/detail.html", **detail_context(
+        report, form, neighbours, queue_args)), 400 if form.errors else 200
+
+
+def _after_decision(report_id: int, neighbours: Neighbours, queue_args: dict[str, str],
+                    go_on: bool) -> str:
+    """Back to the report, or on to the next one; after the last, the queue itself."""
+    if not go_on:
+        return url_for("triage.detail", report_id=report_id, **queue_args)
+    if neighbours.next is None:
+        flash(_("That was the last report in this queue."))
+        return url_for("triage.queue", **queue_args)
+    return url_for("triage.detail", report_id=neighbours.next, **queue_args)
 
 
 @bp.post("/reports/<int:report_id>/redact")

@@ -1,6 +1,8 @@
-"""The detail page's workflow forms: assignment, status, risk, hand-offs, internal comments.
+"""The report page's smaller forms, each its own act: hand-offs and internal comments.
 
-Each posts here and comes back to the report's page with a message; input the
+(The decision itself, with categories, status, assignee and risk, is one form:
+app/triage/routes.py `detail`.) Each posts here and comes back to the report's
+page, with the queue's filters it was opened with, and a message; input the
 form refuses is flashed and changes nothing.
 """
 
@@ -16,20 +18,13 @@ from app.auth.access import permission_required
 from app.forms import flash_errors
 from app.services import ServiceError
 from app.services.report_queries import get_report
-from app.services.workflow import (
-    add_comment,
-    assess_risk,
-    assign,
-    coordinators,
-    set_handoffs,
-    set_status,
-)
-from app.triage.forms import AssignForm, CommentForm, HandoffForm, RiskForm, StatusForm
-from app.triage.routes import bp
+from app.services.workflow import add_comment, set_handoffs
+from app.triage.forms import CommentForm, HandoffForm
+from app.triage.routes import bp, carried_queue
 
 
 def _apply(report_id: int, form: FlaskForm, change: Callable[[], object], done: str,
-           anchor: str = "workflow") -> Response:
+           anchor: str = "handoffs") -> Response:
     """Make the change if the form is valid, flash the outcome, go back to the report."""
     get_report(report_id)  # or the 404 page
     if not form.validate_on_submit():
@@ -41,34 +36,8 @@ def _apply(report_id: int, form: FlaskForm, change: Callable[[], object], done: 
             flash(_("Nothing was changed: the input was not valid."))
         else:
             flash(done)
-    return redirect(url_for("triage.detail", report_id=report_id, _anchor=anchor))
-
-
-@bp.post("/reports/<int:report_id>/assign")
-@permission_required("triage")
-def assign_report(report_id: int) -> Response:
-    form = AssignForm(coordinators())
-    return _apply(report_id, form,
-                  lambda: assign([report_id], form.assignee_id, current_user),
-                  _("The assignment is saved."))
-
-
-@bp.post("/reports/<int:report_id>/status")
-@permission_required("triage")
-def change_status(report_id: int) -> Response:
-    form = StatusForm()
-    return _apply(report_id, form, lambda: set_status([report_id], form.status.data, current_user),
-                  _("The status is saved."))
-
-
-@bp.post("/reports/<int:report_id>/risk")
-@permission_required("triage")
-def assess(report_id: int) -> Response:
-    form = RiskForm()
-    return _apply(report_id, form,
-                  lambda: assess_risk(report_id, int(form.consequence.data),
-                                      int(form.likelihood.data), current_user),
-                  _("The risk assessment is saved; the due time follows it."))
+    queue_args = carried_queue()[1]
+    return redirect(url_for("triage.detail", report_id=report_id, _anchor=anchor, **queue_args))
 
 
 @bp.post("/reports/<int:report_id>/handoffs")

@@ -52,9 +52,6 @@ DEMO_REPORTS = 200
 #: GET routes that answer with a file or JSON, not a page.
 NOT_PAGES = {"export.aggregates", "export.codebook", "export.reports",
              "reports.matching_issues", "ops.healthz", "ops.readyz", "ops.prometheus_metrics"}
-#: Pages that fail here and that other helpers are rebuilding now, on their branches
-#: (triage.detail: a grid column wider than a phone).
-ELSEWHERE = {"triage.detail": "desk"}
 
 
 @dataclass(frozen=True)
@@ -87,17 +84,6 @@ PAGES: dict[str, str | None] = {
 def _get_endpoints() -> set[str]:
     return {rule.endpoint for rule in URL_MAP.iter_rules()
             if "GET" in (rule.methods or ()) and rule.endpoint != "static"}
-
-
-def _cases() -> list:
-    cases = []
-    for endpoint in sorted(PAGES):
-        marks = ()
-        if endpoint in ELSEWHERE:
-            marks = pytest.mark.xfail(strict=False,
-                                      reason=f"fixed on branch {ELSEWHERE[endpoint]}")
-        cases.append(pytest.param(endpoint, marks=marks, id=endpoint))
-    return cases
 
 
 def test_every_get_route_is_listed() -> None:
@@ -215,7 +201,7 @@ def _violations(page) -> list[str]:
             for v in found]
 
 
-@pytest.mark.parametrize("endpoint", _cases())
+@pytest.mark.parametrize("endpoint", sorted(PAGES))
 def test_page_is_accessible_and_fits_a_phone(site: Site, endpoint: str) -> None:
     role = PAGES[endpoint] or "visitor"
     page = site.contexts[role].new_page()
