@@ -9,6 +9,8 @@ the other lines carry no user agent and no referrer. Command-line options
 filter stays.
 """
 
+import os
+
 from gunicorn.glogging import Logger
 
 from app.anonymity import unlogged
@@ -34,3 +36,13 @@ logger_class = AnonymityLogger
 accesslog = "-"
 #: The common log format: address, time, request line, status, size; no agent, no referrer.
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s'
+
+# Workers. Sync workers, always behind the buffering proxy (deploy/nginx.conf): nginx
+# hands a worker only complete requests and takes its answer at once, so a slow client
+# never holds one. Each worker holds its own model; on SQLite keep one worker.
+worker_class = "sync"
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+#: Seconds a worker may go silent (one request) before the master replaces it.
+timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
+#: Seconds a stopping instance (SIGTERM) gives its workers to finish the requests in flight.
+graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))
