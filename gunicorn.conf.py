@@ -46,3 +46,6 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 #: Seconds a stopping instance (SIGTERM) gives its workers to finish the requests in flight.
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))
+#: No control socket (gunicornc is not used): by default every master on a host would
+#: take the same path ($HOME/.gunicorn/gunicorn.ctl), and several instances run on one.
+control_socket_disable = True

@@ -201,12 +201,16 @@ def _letters(n: int) -> str:
 
 
 class Chaos:
-    """Kills two workers and stops one instance (then starts it again) as the burst goes."""
+    """Kills two workers and stops one instance (then, with `restart`, starts it again) as
+    the burst goes."""
 
-    def __init__(self, topology: Topology, reports: int) -> None:
+    def __init__(self, topology: Topology, reports: int, restart: bool = True) -> None:
         self.topology, self.lock = topology, threading.Lock()
-        self.steps = sorted([(int(reports * 0.2), self._kill), (int(reports * 0.4), self._kill),
-                             (int(reports * 0.5), self._stop), (int(reports * 0.75), self._start)])
+        steps = [(int(reports * 0.2), self._kill), (int(reports * 0.4), self._kill),
+                 (int(reports * 0.5), self._stop)]
+        if restart:
+            steps.append((int(reports * 0.75), self._start))
+        self.steps = sorted(steps, key=lambda step: step[0])
         self.events: list[str] = []
         self.threads: list[threading.Thread] = []
 
@@ -313,8 +317,16 @@ def prepare_vaka(env: dict[str, str]) -> None:
 def burst(topology: Topology, reports: int, clients: int, run_id: str,
           chaos: bool = True) -> tuple[Record, float, list[str]]:
     interrupt = Chaos(topology, reports) if chaos else None
-    record, seconds = run_load(topology.url, reports, clients, run_id,
-                               interrupt or (lambda done: None))
+    start, step = time.perf_counter(), max(1, reports // 20)
+
+    def progress(done: int) -> None:
+        if interrupt:
+            interrupt(done)
+        if done % step == 0:
+            print(f"  {done}/{reports} sent, {time.perf_counter() - start:.0f} s",
+                  file=sys.stderr, flush=True)
+
+    record, seconds = run_load(topology.url, reports, clients, run_id, progress)
     if interrupt:
         interrupt.wait()
     return record, seconds, interrupt.events if interrupt else []

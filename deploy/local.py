@@ -22,7 +22,9 @@ from deploy import nginx
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "Procfile"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-START_TIMEOUT_S = 60.0
+#: Seconds an instance may take to answer after its start (its workers warm up first;
+#: on two busy shared cores that took over a minute).
+START_TIMEOUT_S = 180.0
 
 
 class StartError(RuntimeError):
@@ -90,17 +92,30 @@ class Instance:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        self.launch()
+        self.wait_until_serving()
+
+    def launch(self) -> None:
         with self.log.open("ab") as log:
             # exec: the shell becomes the gunicorn master, so its pid is the master's.
             self.process = subprocess.Popen(
                 ["/bin/sh", "-c", f"exec {self.command}"], cwd=ROOT, env=self.env,
                 stdout=log, stderr=subprocess.STDOUT)
+
+    def wait_until_serving(self) -> None:
         wait_for_http(f"http://{self.address}{self.probe_path}", self.process, self.log)
 
     def stop(self) -> None:
+        self.terminate()
+        self.wait_stopped()
+
+    def terminate(self) -> None:
         """SIGTERM: gunicorn stops accepting and finishes the requests in flight."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self) -> None:
+        if self.process:
             try:
                 self.process.wait(timeout=40)
             except subprocess.TimeoutExpired:
@@ -191,8 +206,10 @@ class Topology:
 
     def __enter__(self) -> "Topology":
         try:
+            for instance in self.instances:  # side by side: each takes seconds to warm up
+                instance.launch()
             for instance in self.instances:
-                instance.start()
+                instance.wait_until_serving()
             self.proxy.start(self.probe_path)
         except BaseException:
             self.stop()
@@ -209,17 +226,25 @@ class Topology:
     def stop(self) -> None:
         self.proxy.stop()
         for instance in self.instances:
-            instance.stop()
+            instance.terminate()
+        for instance in self.instances:
+            instance.wait_stopped()
 
 
-def app_environment(database_url: str, redis_url: str, secret_key: str, instance_dir: Path,
-                    workers: int = 2, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def app_environment(database_url: str, redis_url: str | None, secret_key: str,
+                    instance_dir: Path, workers: int = 2,
+                    extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """What a production start reads (README, "Production topology"), for plain HTTP on
-    loopback: the login cookie is not HTTPS-only there."""
-    return {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-            "SECRET_KEY": secret_key, "VAKA_INSTANCE_DIR": str(instance_dir),
-            "WEB_CONCURRENCY": str(workers), "TRUSTED_PROXIES": "1",
-            "SESSION_COOKIE_SECURE": "0", **(extra or {})}
+    loopback: the login cookie is not HTTPS-only there. Without `redis_url` each worker
+    counts rate limits on its own."""
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": secret_key,
+           "VAKA_INSTANCE_DIR": str(instance_dir), "WEB_CONCURRENCY": str(workers),
+           "TRUSTED_PROXIES": "1", "SESSION_COOKIE_SECURE": "0", **(extra or {})}
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    else:
+        env.pop("REDIS_URL", None)
+    return env
 
 
 __all__ = ["Instance", "Proxy", "StartError", "Topology", "app_environment", "free_port",
