@@ -173,10 +173,11 @@ def run_load(base: str, reports: int, clients: int, run_id: str,
     burst's seconds. `on_progress(done)` is called after each report, from the thread that
     sent it."""
     record, counter, done = Record(), itertools.count(), itertools.count(1)
+    stopping = threading.Event()  # set when the run is interrupted: the clients stop too
 
     def work() -> None:
         visitor = Visitor(base, record)
-        while (n := next(counter)) < reports:
+        while not stopping.is_set() and (n := next(counter)) < reports:
             tag = f"{run_id}-{_letters(n)}"
             visitor.send(tag, _TEXTS[n % len(_TEXTS)], twice=n % REPEAT_EVERY == 0)
             on_progress(next(done))
@@ -185,8 +186,12 @@ def run_load(base: str, reports: int, clients: int, run_id: str,
     start = time.perf_counter()
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException:  # Ctrl-C: failing requests would race through the chaos steps
+        stopping.set()
+        raise
     return record, time.perf_counter() - start
 
 
