@@ -10,9 +10,10 @@ Procfile's web line, two workers each, nginx in front, PostgreSQL and Redis). Ea
 CSRF and submission tokens, its first unit) and POSTs it filled in, the text marked with
 a unique tag; one POST in ten is sent twice with the same token, as a double click or a
 browser retry does. During the burst two workers are killed with SIGKILL (at 20% and 40%
-of the reports) and one instance is stopped with SIGTERM (at 50%) and started again (at
-75%). Then the same load, with the same interruptions, runs against bench/bare_app.py (a
-Flask app that inserts one row per POST) behind the same nginx, on the same database.
+of the reports, one of each instance) and one instance is stopped with SIGTERM (at 50%)
+and started again (at 75%). Then the same load, with the same interruptions, runs against
+bench/bare_app.py (a Flask app that inserts one row per POST) behind the same nginx, on
+the same database.
 
 Figures, from the client's records and the database's rows (by tag):
 sent: reports the clients tried to send; confirmed: a POST answered 200;
@@ -233,8 +234,11 @@ class Chaos:
             thread.join()
 
     def _kill(self) -> None:
-        pid = self.topology.instances[1].kill_worker()
-        self.events.append(f"SIGKILL worker {pid} of web-2")
+        """One worker of web-2, then one of web-1: never both of an instance, which would
+        leave no worker at all once web-1 is stopped (replacements take seconds to warm up)."""
+        instance = self.topology.instances[1 - sum("SIGKILL" in e for e in self.events) % 2]
+        pid = instance.kill_worker()
+        self.events.append(f"SIGKILL worker {pid} of {instance.name}")
 
     def _stop(self) -> None:
         self.topology.instances[0].stop()
