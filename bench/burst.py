@@ -43,6 +43,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,8 @@ class Record:
     server_errors: int = 0
     connection_errors: int = 0
     rejected: int = 0  # 4xx answers: a form the server refused
+    #: Every answer's status and every failure's kind, counted ("POST 200", "GET timeout").
+    outcomes: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -132,17 +135,18 @@ class Visitor:
         try:
             with self.opener.open(self.base + "/", timeout=REQUEST_TIMEOUT_S) as response:
                 page = response.read().decode()
-        except (urllib.error.HTTPError, OSError, http.client.HTTPException):
-            self._failed_get()
+        except (urllib.error.HTTPError, OSError, http.client.HTTPException) as error:
+            self._failed_get(error)
             return
         body = urllib.parse.urlencode(report_form(page, f"{text} [burst {tag}]")).encode()
         for _ in range(2 if twice else 1):
             self._post(tag, body)
 
-    def _failed_get(self) -> None:
+    def _failed_get(self, error: Exception) -> None:
         """A form that did not load: the report is counted as sent and not confirmed."""
         with self.record.lock:
             self.record.connection_errors += 1
+            self.record.outcomes[f"GET {_kind(error)}"] += 1
 
     def _post(self, tag: str, body: bytes) -> None:
         start = time.perf_counter()
@@ -153,12 +157,14 @@ class Visitor:
                 status = response.status
         except urllib.error.HTTPError as error:
             status = error.code
-        except (OSError, http.client.HTTPException):
+        except (OSError, http.client.HTTPException) as error:
             with self.record.lock:
                 self.record.connection_errors += 1
+                self.record.outcomes[f"POST {_kind(error)}"] += 1
             return
         elapsed = (time.perf_counter() - start) * 1000
         with self.record.lock:
+            self.record.outcomes[f"POST {status}"] += 1
             self.record.latencies_ms.append(elapsed)
             if status == 200:
                 self.record.confirmed.add(tag)
@@ -166,6 +172,14 @@ class Visitor:
                 self.record.server_errors += 1
             else:
                 self.record.rejected += 1
+
+
+def _kind(error: Exception) -> str:
+    """An HTTP status, or the failure's class ("ConnectionResetError", "TimeoutError")."""
+    if isinstance(error, urllib.error.HTTPError):
+        return str(error.code)
+    reason = getattr(error, "reason", None)
+    return type(reason if isinstance(reason, Exception) else error).__name__
 
 
 def run_load(base: str, reports: int, clients: int, run_id: str,
