@@ -1,5 +1,6 @@
 """The production topology on loopback: app instances from the Procfile's `web` line, nginx
-in front (deploy/nginx.conf), each with its own port and log in one directory.
+in front (deploy/nginx.conf), one of each other Procfile process (a job worker), each with
+its own port and log in one directory.
 
 Used by tests/test_topology.py, tests/test_slow_clients.py and the benches. Every process
 is started by this module and stopped by it, by its own pid.
@@ -37,13 +38,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def procfile_processes(procfile: Path = PROCFILE) -> dict[str, str]:
+    """Every Procfile line: process name to command."""
+    lines = (line.partition(":") for line in procfile.read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.lstrip().startswith("#"))
+    return {name.strip(): command.strip() for name, _, command in lines}
+
+
 def procfile_command(process: str = "web", procfile: Path = PROCFILE) -> str:
     """The command of one Procfile line (`web: gunicorn ...`)."""
-    for line in procfile.read_text(encoding="utf-8").splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == process:
-            return command.strip()
-    raise KeyError(f"{procfile} has no {process!r} line")
+    try:
+        return procfile_processes(procfile)[process]
+    except KeyError:
+        raise KeyError(f"{procfile} has no {process!r} line") from None
 
 
 def nginx_available() -> bool:
@@ -203,10 +210,15 @@ class Topology:
                           for n in range(count)]
         self.proxy = Proxy(directory, [instance.address for instance in self.instances])
         self.probe_path = probe_path
+        #: One of each other Procfile process (a background-job worker, say), for the app;
+        #: they serve no HTTP, so they are started, not waited for.
+        self.others = [] if command != procfile_command() else [
+            Instance(name, other, env, directory)
+            for name, other in procfile_processes().items() if name != "web"]
 
     def __enter__(self) -> "Topology":
         try:
-            for instance in self.instances:  # side by side: each takes seconds to warm up
+            for instance in self.instances + self.others:  # side by side: warm-ups take s
                 instance.launch()
             for instance in self.instances:
                 instance.wait_until_serving()
@@ -225,9 +237,9 @@ class Topology:
 
     def stop(self) -> None:
         self.proxy.stop()
-        for instance in self.instances:
+        for instance in self.instances + self.others:
             instance.terminate()
-        for instance in self.instances:
+        for instance in self.instances + self.others:
             instance.wait_stopped()
 
 
