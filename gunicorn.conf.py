@@ -10,7 +10,10 @@ no query string. Command-line options
 filter stays.
 """
 
+import os
+
 from app.anonymity import unlogged
+from app.ops.gunicorn_hooks import child_exit, on_starting  # noqa: F401  (metrics of all workers)
 from app.ops.logging import JsonLogger
 
 
@@ -33,8 +36,15 @@ def post_worker_init(worker) -> None:
 logger_class = AnonymityLogger
 accesslog = "-"
 
-# Operations (app/ops): metrics summed over the workers, and a SIGTERM that lets the
-# requests in flight finish (up to graceful_timeout seconds) before a worker stops.
-from app.ops.gunicorn_hooks import child_exit, on_starting  # noqa: E402,F401
-
-graceful_timeout = 30
+# Workers. Sync workers, always behind the buffering proxy (deploy/nginx.conf): nginx
+# hands a worker only complete requests and takes its answer at once, so a slow client
+# never holds one. Each worker holds its own model; on SQLite keep one worker.
+worker_class = "sync"
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+#: Seconds a worker may go silent (one request) before the master replaces it.
+timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
+#: Seconds a stopping instance (SIGTERM) gives its workers to finish the requests in flight.
+graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))
+#: No control socket (gunicornc is not used): by default every master on a host would
+#: take the same path ($HOME/.gunicorn/gunicorn.ctl), and several instances run on one.
+control_socket_disable = True

@@ -1,0 +1,1 @@
+"""Production deployment: the nginx template and a loopback runner for it (tests, benches)."""
