@@ -6,6 +6,7 @@ all three. The instances start once for the module (each worker loads the model)
 """
 
 import http.cookiejar
+import json
 import os
 import secrets
 import time
@@ -52,10 +53,12 @@ class Browser:
         self.jar = jar or http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
-    def get(self, url: str) -> tuple[int, str, str]:
+    def get(self, url: str, request_id: str | None = None) -> tuple[int, str, str]:
         """Status, final URL (after redirects) and body."""
+        headers = {"X-Request-ID": request_id} if request_id else {}
         try:
-            with self.opener.open(url, timeout=30) as response:
+            with self.opener.open(urllib.request.Request(url, headers=headers),
+                                  timeout=30) as response:
                 return response.status, response.url, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, url, error.read().decode()
@@ -108,31 +111,38 @@ def access_lines(log_path, request: str) -> int:
     return sum(f'"{request}' in line for line in log_path.read_text().splitlines())
 
 
-def tagged_login_page() -> str:
-    """/login with a query no other request has, to find its access lines."""
-    return f"/login?next=/t{secrets.token_hex(6)}"
+def tagged_lines(log_path, tag: str) -> int:
+    """An instance's JSON log lines of requests whose X-Request-ID starts with `tag`."""
+    return sum(json.loads(line).get("request_id", "").startswith(tag)
+               for line in log_path.read_text().splitlines() if line.startswith("{"))
 
 
-def served(instances, request: str, total: int) -> list[int]:
-    """Lines of `request` in each instance's log, once they add up to `total` (a worker
+def get_tagged(url: str, count: int) -> tuple[str, list[int]]:
+    """GET `url` `count` times, each with a request id starting with a new tag: the tag,
+    and the statuses (the app logs a sane X-Request-ID it is sent: app/ops/logging.py)."""
+    tag, browser = f"t{secrets.token_hex(6)}", Browser()
+    return tag, [browser.get(url, request_id=f"{tag}-{n}")[0] for n in range(count)]
+
+
+def served(instances, tag: str, total: int) -> list[int]:
+    """Tagged lines in each instance's log, once they add up to `total` (a worker
     writes its line just after the answer: up to 5 s is waited for the last ones)."""
     deadline = time.monotonic() + 5
     while True:
-        counts = [access_lines(instance.log, request) for instance in instances]
+        counts = [tagged_lines(instance.log, tag) for instance in instances]
         if sum(counts) >= total or time.monotonic() > deadline:
             return counts
         time.sleep(0.05)
 
 
 def test_requests_through_nginx_are_served_by_both_instances(topology):
-    page, browser = tagged_login_page(), Browser()
-    statuses = [browser.get(topology.url + page)[0] for _ in range(20)]
+    tag, statuses = get_tagged(topology.url + "/login", 20)
     assert statuses == [200] * 20
-    counts = served(topology.instances, f"GET {page} ", 20)
+    counts = served(topology.instances, tag, 20)
     assert sum(counts) == 20 and min(counts) > 0, counts
-    # nginx logs what gunicorn logs, with no user agent or referrer.
+    # nginx logs with no user agent or referrer.
     [line, *_] = [line for line in topology.proxy.access_log.read_text().splitlines()
-                  if f'"GET {page} ' in line]
+                  if '"GET /login ' in line]
     assert line.startswith("127.0.0.1 - - [") and line.endswith("200 " + line.split()[-1])
     assert "Python-urllib" not in topology.proxy.access_log.read_text()
 
@@ -180,7 +190,6 @@ def test_a_burst_with_a_worker_killed_and_an_instance_stopped_loses_nothing(topo
 
 def test_pages_are_served_while_one_instance_is_stopped(topology):
     topology.instances[0].stop()  # the burst stopped it already when it ran
-    browser = Browser()
-    page = tagged_login_page()
-    assert [browser.get(topology.url + page)[0] for _ in range(20)] == [200] * 20
-    assert served(topology.instances, f"GET {page} ", 20) == [0, 20]
+    tag, statuses = get_tagged(topology.url + "/login", 20)
+    assert statuses == [200] * 20
+    assert served(topology.instances, tag, 20) == [0, 20]
