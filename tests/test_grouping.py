@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app.services import NotFound, ServiceError
 from app.services import grouping as grouping_service
@@ -489,6 +489,22 @@ def test_a_fault_split_over_two_early_groups_ends_in_one_with_its_alert(app, fil
         assert (alert.emerging_issue_id, alert.key) == (survivor, Alert.emerging_key(survivor))
         assert alert.cleared_at is None
         assert db.session.get(EmergingIssue, survivor).member_count == len(TUBE)
+
+
+def test_a_group_absorbed_by_a_concurrent_job_is_skipped(app, filed):
+    """Another job absorbed a lookalike group after this one chose it: nothing moves twice
+    (without the lock, deleting the vanished row again failed)."""
+    (report_id,) = filed(TUBE[:1])
+    with app.app_context():
+        joined = db.session.get(EmergingIssue, group_id_of(app, report_id))
+        lookalike = EmergingIssue(status=EmergingStatus.OPEN, profile=dict(joined.profile),
+                                  excluded={}, member_count=3, created_at=START)
+        db.session.add(lookalike)
+        db.session.flush()
+        db.session.execute(delete(EmergingIssue).where(EmergingIssue.id == lookalike.id))
+        grouping_service._absorb(joined, [lookalike])
+        db.session.commit()
+        assert db.session.get(EmergingIssue, joined.id).member_count == 1
 
 
 def test_an_undecided_group_takes_reports_for_two_days_only(app, make_report):

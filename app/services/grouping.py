@@ -188,6 +188,8 @@ def _absorb(group: EmergingIssue, others: list[EmergingIssue]) -> None:
     undecided = [other for other in others if other.is_undecided]
     for candidate in grouping.bridged(group.profile, [_candidate(o) for o in undecided]):
         other = next(o for o in undecided if o.id == candidate.key)
+        if not _lock_undecided(other):
+            continue
         already = select(GroupingExclusion.report_id).where(
             GroupingExclusion.emerging_issue_id == group.id)
         db.session.execute(update(GroupingExclusion)
@@ -211,6 +213,21 @@ def _pass_on_alert(absorbed: EmergingIssue, group: EmergingIssue) -> None:
     else:
         alert.cleared_at = utcnow()
     db.session.flush()
+
+
+def _lock_undecided(group: EmergingIssue) -> bool:
+    """Lock a group to absorb it; False when a concurrent job absorbed or decided it first.
+
+    Two jobs may find the same group to absorb; the second waits for the first's lock
+    (PostgreSQL) and then finds the row gone, instead of moving members that left.
+    """
+    locked = db.session.scalar(select(EmergingIssue.id).where(EmergingIssue.id == group.id)
+                               .with_for_update())
+    if locked is None:
+        db.session.expunge(group)
+        return False
+    db.session.refresh(group)
+    return group.is_undecided
 
 
 def group_report(report_id: int) -> EmergingIssue | None:
