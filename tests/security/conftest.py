@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.services.grouping import group_report
-from models import Alert, KnownIssue, ModelVersion, Report, db, utcnow
+from models import Alert, FailedJob, KnownIssue, ModelVersion, Report, db, utcnow
 from tests.helpers import persist
 from tests.security.helpers import ROLES, SECRET_TEXT, World, anonymous_report, log_in
 
@@ -38,10 +38,13 @@ def world(app, classifier, make_user, make_report) -> World:
         group_id = group_report(named).id  # it joins the anonymous report's group
     alert = persist(app, Alert(kind="spike", key="spike:unit:Seeded:day", title="Seeded alert",
                                raised_at=utcnow()))
+    failed = persist(app, FailedJob(name="process_report_job", args=[named],
+                                    error="Seeded failure", failed_hour=Report.hour_of(utcnow())))
     return World(users=users, other_staff=make_user("staff"), unit_id=unit_id,
                  named_report_id=named, anonymous_report_id=anonymous, receipt=receipt,
                  version_id=version.id, known_issue_id=issues[0],
-                 other_known_issue_id=issues[1], emerging_issue_id=group_id, alert_id=alert.id)
+                 other_known_issue_id=issues[1], emerging_issue_id=group_id, alert_id=alert.id,
+                 failed_job_id=failed.id)
 
 
 @pytest.fixture

@@ -162,6 +162,8 @@ class World:
     emerging_issue_id: int
     #: A new spike alert.
     alert_id: int = 0
+    #: A job that failed on its last retry (the named report's).
+    failed_job_id: int = 0
 
 
 #: Which seeded object fills a URL argument of that name. A route with an argument
@@ -175,6 +177,7 @@ URL_ARGS: dict[str, Callable[[World], object]] = {
     "code": lambda world: "en",
     "issue_id": lambda world: world.known_issue_id,
     "group_id": lambda world: world.emerging_issue_id,
+    "failed_id": lambda world: world.failed_job_id,
 }
 
 
