@@ -51,6 +51,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.first_submit import hidden_fields  # noqa: E402
 from deploy.local import Topology, app_environment  # noqa: E402
 
 #: The tag every report's text ends with, and how the database is searched for it.
@@ -58,8 +59,6 @@ TAG = re.compile(r"\[burst ([a-z0-9]+-[a-z]+)\]")
 #: One POST in this many is sent a second time with the same form.
 REPEAT_EVERY = 10
 REQUEST_TIMEOUT_S = 120
-_INPUT = re.compile(r"<input\b[^>]*>")
-_ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
 _UNIT = re.compile(r'<select[^>]*name="unit_id"[^>]*>.*?<option[^>]*value="(\d+)"', re.S)
 _TEXTS = ("Provsvaret för Hb syntes inte i journalen och patienten fick fel dos.",
           "Skrivaren på expeditionen skriver ut tomma sidor sedan i morse.",
@@ -100,15 +99,6 @@ class Figures:
     p99_ms: float
     seconds: float
     throughput: float
-
-
-def hidden_fields(page: str) -> dict[str, str]:
-    fields = {}
-    for tag in _INPUT.findall(page):
-        attributes = dict(_ATTRIBUTE.findall(tag))
-        if attributes.get("type") == "hidden" and "name" in attributes:
-            fields[attributes["name"]] = attributes.get("value", "")
-    return fields
 
 
 def report_form(page: str, text: str) -> dict[str, str]:

@@ -98,14 +98,17 @@ class Browser:
         with self.opener.open(self.base + "/", timeout=START_TIMEOUT_S) as response:
             return hidden_fields(response.read().decode())
 
-    def send(self, text: str) -> float:
-        """GET the form, then POST a report; the POST's milliseconds."""
-        fields = self.form()
+    def report_body(self, text: str) -> bytes:
+        """GET the form; the POST body of an anonymous report of `text` on it."""
         occurred = (datetime.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-        body = urllib.parse.urlencode({
-            **fields, "kind": "incident", "text": text, "occurred_at": occurred,
+        return urllib.parse.urlencode({
+            **self.form(), "kind": "incident", "text": text, "occurred_at": occurred,
             "unit_id": self.unit_id, "area": "other", "impact": "none", "suggestion": "",
             "identity": "anonymous"}).encode()
+
+    def send(self, text: str) -> float:
+        """GET the form, then POST a report; the POST's milliseconds."""
+        body = self.report_body(text)
         start = time.perf_counter()
         with self.opener.open(self.base + "/", data=body, timeout=START_TIMEOUT_S) as response:
             response.read()

@@ -32,7 +32,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -66,12 +65,7 @@ def percentile(values: list[float], share: float) -> float:
 class Client(Browser):
     def submit(self, text: str) -> tuple[float, float, int]:
         """POST a report; its milliseconds, the moment it returned, and its id."""
-        fields = self.form()
-        occurred = (datetime.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-        body = urllib.parse.urlencode({
-            **fields, "kind": "incident", "text": text, "occurred_at": occurred,
-            "unit_id": self.unit_id, "area": "other", "impact": "none", "suggestion": "",
-            "identity": "anonymous"}).encode()
+        body = self.report_body(text)
         start = time.perf_counter()
         with self.opener.open(self.base + "/", data=body, timeout=START_TIMEOUT_S) as response:
             page = response.read().decode()
