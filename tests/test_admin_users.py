@@ -337,7 +337,8 @@ def test_the_user_list_shows_each_account_s_last_login(app, client, make_user, l
     rows = page_text(client.get("/admin/users")).split("\n")
     nurse_row = " ".join(rows[next(i for i, r in enumerate(rows) if "nurse@example.org" in r):][:6])
     idle_row = " ".join(rows[next(i for i, r in enumerate(rows) if "idle@example.org" in r):][:6])
-    assert "2026-03-04 07:45" in nurse_row and "2026-03-05" not in nurse_row
+    # 07:45 UTC is 08:45 in Stockholm in March.
+    assert "2026-03-04 at 08:45" in nurse_row and "2026-03-05" not in nurse_row
     assert "Never" in idle_row
 
 
