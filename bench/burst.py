@@ -392,7 +392,8 @@ def main() -> None:
         with Topology(directory, env) as topology:
             record, seconds, events = burst(topology, args.reports, args.clients, run_id)
             print("app:", "; ".join(events), file=sys.stderr)
-        rows, orphaned = vaka_rows(engine, run_id, args.drain_timeout)
+            # Counted while the topology (its jobs worker too) runs: the backlog drains.
+            rows, orphaned = vaka_rows(engine, run_id, args.drain_timeout)
         results.append(figures("app", record, seconds, rows, orphaned))
         if not args.small:
             create_table(engine)
