@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 #: The zones' names as a page says them; another zone is named by its key.
 ZONE_NAMES = {"Europe/Stockholm": _l("Swedish time")}
@@ -46,7 +46,8 @@ def localtime(moment: datetime | None, stored_utc: bool = True, label: bool = Tr
              time=local.strftime("%H:%M:%S" if seconds else "%H:%M"))
     if label:
         text = f"{text} ({zone_name()})"
-    return Markup('<time datetime="{}">{}</time>').format(local.isoformat(), escape(text))
+    # Markup.format escapes both values: the element is the only markup.
+    return Markup('<time datetime="{}">{}</time>').format(local.isoformat(), text)
 
 
 def init_app(app: Flask) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    and_,
     false,
     text,
     true,
@@ -208,6 +209,12 @@ class Report(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @staticmethod
+    def unclassified() -> ColumnElement[bool]:
+        """Reports with text that no model has classified, as `ix_report_unclassified`
+        reads them (its predicate is `_WAITING`, in the same words)."""
+        return and_(Report.model_version_id.is_(None), Report.text_removed_on.is_(None))
 
     @staticmethod
     def unprocessed() -> ColumnElement[bool]:

@@ -91,7 +91,7 @@ class _DatabaseGauges(Collector):
 def _report_gauges(now: datetime) -> list[GaugeMetricFamily]:
     waiting, oldest = db.session.execute(
         select(func.count(), func.min(Report.submitted_hour))
-        .where(Report.model_version_id.is_(None), Report.text_removed_on.is_(None))).one()
+        .where(Report.unclassified())).one()
     anonymous = Report.reporter_id.is_(None)
     named_count, anonymous_count = db.session.execute(
         select(func.count(case((~anonymous, 1))), func.count(case((anonymous, 1))))

@@ -121,8 +121,7 @@ def classify_reports(report_ids: list[int]) -> int:
 
 
 def _unclassified() -> Select:
-    return select(Report.id).where(Report.model_version_id.is_(None),
-                                   Report.text_removed_on.is_(None))
+    return select(Report.id).where(Report.unclassified())
 
 
 def count_unclassified() -> int:
