@@ -355,10 +355,15 @@ def broad_reports(make_report, area: str = "login") -> list[int]:
                                        (0, "Röntgen"))]
 
 
-def test_broad_emerging_issues_of_one_theme_at_once_are_one_alert(app, make_report):
-    """Two groups from four units each of one category fold into one theme alert; later ones
-    join it instead of raising their own; a local fault of that category keeps its own."""
-    groups = [make_group(app, broad_reports(make_report), title=f"grupp {n}") for n in range(4)]
+def test_broad_emerging_issues_at_once_are_one_alert(app, make_report):
+    """Two groups from four units each fold into one theme alert; later ones, whatever
+    their category, join it instead of raising their own; a local fault keeps its own."""
+    groups = [make_group(app, broad_reports(make_report), title=f"grupp {n}") for n in range(3)]
+    groups.append(make_group(app, [make_report(
+        "Journalen är så långsam att vi väntar minuter på varje sida.", unit=unit,
+        submitted=NOON - timedelta(hours=hours)) for hours, unit in (
+            (6, "Akuten"), (4, "Barn 3"), (2, "Avdelning 12"), (1, "Röntgen"))],
+        title="långsamt"))
     local = make_group(app, [make_report(FAULT, unit=unit, area="login",
                                          submitted=NOON - timedelta(hours=hours))
                              for hours, unit in ((6, "Akuten"), (4, "Barn 3"), (2, "Akuten"),
@@ -370,8 +375,8 @@ def test_broad_emerging_issues_of_one_theme_at_once_are_one_alert(app, make_repo
             check_emerging_issue(group_id, NOON, notify=False)
         open_now = {alert.key: alert for alert in db.session.scalars(select(Alert))
                     if alert.cleared_at is None}
-        assert sorted(open_now) == [Alert.emerging_key(local), "theme:other"]
-        theme = open_now["theme:other"]
+        assert sorted(open_now) == [Alert.emerging_key(local), "theme:broad"]
+        theme = open_now["theme:broad"]
         assert theme.evidence["groups"] == groups[:2]
         assert theme.title == "Many emerging issues at once, across units: Other"
         for group_id in groups[2:]:

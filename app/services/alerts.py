@@ -9,6 +9,8 @@ check``): as of that moment (reports submitted after it do not count) it
 2. raises an *emerging* alert for each undecided group whose members burst
    (trends/bursts.py), its baseline the reports like its profile in the 28 days
    before its first report, found through the similarity index;
+   Broad groups (from many units at once, as a go-live's flood) fold into one theme
+   alert instead (`_fold_broad_groups`);
 3. raises a *spike* alert for each series spike as the overview computes it, a
    storm of them in one dimension collapsed into one broad rise;
 4. enqueues the e-mail to the opted-in coordinators about the new alerts, and about
@@ -77,12 +79,12 @@ BASELINE_SIMILARITY = 0.3
 BASELINE_LIMIT = 300
 #: Report ids kept in an alert's evidence, at most.
 REPORT_IDS_MAX = 1000
-#: Open alerts of broad groups of one theme that fold into one alert (`_fold_broad_themes`).
+#: Open alerts of broad groups that fold into the one theme alert (`_fold_broad_groups`).
 THEME_GROUPS = 2
 #: A group from this many units or more is broad (a fault is reported by two or three).
 BROAD_UNITS = 4
-#: The key of a theme alert starts with this.
-THEME_PREFIX = "theme:"
+#: The key of the theme alert (see `_fold_broad_groups`); one is open at a time.
+THEME_KEY = "theme:broad"
 #: A spike whose rise is this much made of reports in alerted emerging issues raises no
 #: alert of its own (`_explained`).
 EXPLAINED_SHARE = 0.5
@@ -145,14 +147,15 @@ def _clear_emerging(as_of: datetime) -> None:
         select(Alert, EmergingIssue)
         .outerjoin(EmergingIssue, EmergingIssue.id == Alert.emerging_issue_id)
         .where(Alert.kind == AlertKind.EMERGING, Alert.cleared_at.is_(None),
-               Alert.key.not_like(THEME_PREFIX + "%"),
+               Alert.key != THEME_KEY,
                or_(EmergingIssue.id.is_(None),
                    EmergingIssue.status.not_in(sorted(UNDECIDED_STATUSES))))).all()
-    for alert in _open_themes():
-        if not db.session.scalar(select(func.count()).select_from(EmergingIssue).where(
-                EmergingIssue.id.in_(alert.evidence["groups"]),
+    theme = _open_theme()
+    if theme is not None and not db.session.scalar(
+            select(func.count()).select_from(EmergingIssue).where(
+                EmergingIssue.id.in_(theme.evidence["groups"]),
                 EmergingIssue.status.in_(sorted(UNDECIDED_STATUSES)))):
-            alert.cleared_at = as_of
+        theme.cleared_at = as_of
     for alert, issue in stale:
         alert.cleared_at = as_of
         decided_into = issue.known_issue_id if issue is not None else None
@@ -164,8 +167,8 @@ def _clear_emerging(as_of: datetime) -> None:
 def _raise_emerging(as_of: datetime, only: int | None = None) -> list[Alert]:
     candidates = _candidates(as_of, only)
     alerted = _uncleared_keys(Alert.emerging_key(c.issue.id) for c in candidates)
-    themes = {alert.evidence["theme"]: alert for alert in _open_themes()}
-    themed = {group for alert in themes.values() for group in alert.evidence["groups"]}
+    theme = _open_theme()
+    themed = set(theme.evidence["groups"]) if theme is not None else set()
     tests = _groups_tested(as_of, candidates, only)
     raised = []
     for candidate in candidates:
@@ -176,86 +179,93 @@ def _raise_emerging(as_of: datetime, only: int | None = None) -> list[Alert]:
                           tests=tests, rule=RULE)
         if not test.alert:
             continue
-        theme = themes.get(_broad_theme(issue.id) or "")
-        if theme is not None:
-            theme.evidence = {**theme.evidence,
-                              "groups": sorted({*theme.evidence["groups"], issue.id})}
+        if theme is not None and _is_broad(issue.id):
+            _join_theme(theme, [issue.id])
             continue
         alert = _store(_emerging_alert(issue, test, as_of))
         if alert is not None:
             raised.append(alert)
     # Only a new alert can complete a theme; the per-submission check (`only`) skips the
     # fold otherwise, as it would re-read every open alert's members on each report.
-    folded = _fold_broad_themes(as_of) if raised or only is None else []
+    folded = _fold_broad_groups(as_of) if raised or only is None else []
     return [alert for alert in raised if alert.cleared_at is None] + folded
 
 
-# --- themes: many broad emerging issues of one kind at once -------------------------------
+# --- the theme: many broad emerging issues at once -----------------------------------------
 
 
-def _open_themes() -> list[Alert]:
-    return list(db.session.scalars(select(Alert).where(
-        Alert.key.like(THEME_PREFIX + "%"), Alert.cleared_at.is_(None))))
+def _open_theme() -> Alert | None:
+    return db.session.scalar(select(Alert).where(Alert.key == THEME_KEY,
+                                                 Alert.cleared_at.is_(None)))
 
 
-def _broad_theme(issue_id: int) -> str | None:
-    """A group's theme (its members' most common category) when its reports come from
-    `BROAD_UNITS` units or more; None for a group as local as a fault."""
-    rows = db.session.execute(
-        select(Report.unit_id, *(getattr(Report, f"is_{c}") for c in CATEGORIES))
+def _is_broad(issue_id: int) -> bool:
+    """Whether a group's reports come from `BROAD_UNITS` units or more (a fault's come
+    from two or three)."""
+    units = db.session.scalar(
+        select(func.count(func.distinct(Report.unit_id)))
         .join(EmergingIssueReport, EmergingIssueReport.report_id == Report.id)
-        .where(EmergingIssueReport.emerging_issue_id == issue_id)).all()
-    if len({row[0] for row in rows}) < BROAD_UNITS:
-        return None
-    categories = Counter(c for row in rows for c, flag in zip(CATEGORIES, row[1:], strict=True)
-                         if flag)
-    return categories.most_common(1)[0][0] if categories else "other"
+        .where(EmergingIssueReport.emerging_issue_id == issue_id))
+    return units >= BROAD_UNITS
 
 
-def _fold_broad_themes(as_of: datetime) -> list[Alert]:
-    """Fold the open alerts of broad groups of one theme into one alert once there are
-    `THEME_GROUPS` of them (a broad group of a theme that has its alert joins it instead
-    of raising its own: see `_raise_emerging`).
+def _join_theme(theme: Alert, groups: Iterable[int]) -> None:
+    theme.evidence = {**theme.evidence, "groups": sorted({*theme.evidence["groups"], *groups})}
+
+
+def _fold_broad_groups(as_of: datetime) -> list[Alert]:
+    """Fold the open alerts of broad groups into the one theme alert, raised once there
+    are `THEME_GROUPS` of them (a broad group raised while it is open joins it: see
+    `_raise_emerging`); the theme alert, if it is new.
 
     A go-live floods every unit with reports about slowness, logins and training,
     which form many small, pure groups (a missing template, too few superusers...):
-    each is real, but together they are one fact per category, and an alert each
-    would bury the fault that two or three units report. Only groups from
-    `BROAD_UNITS` units or more fold: a fault stays local, and keeps its own alert
-    even when it shares its category or area with a theme (wristband labels and
-    printers). Folding by area as well left a theme split over the areas its
-    reporters chose (bench/golive.py: 11 to 13 alerts open at once instead of 7 to 9).
+    each is real, but together they are one fact, and an alert each would bury the
+    fault that two or three units report. Only groups from `BROAD_UNITS` units or more
+    fold: a fault stays local, and keeps its own alert even when it shares its category
+    or area with the flood (wristband labels and printers). One theme per category left
+    the flood as three alerts, and a slow-screens group whose reports the model put in
+    no category stood apart as the only "other" one (bench/golive.py: 6 to 8 alerts open
+    at once).
     """
-    themes: defaultdict[str, list[Alert]] = defaultdict(list)
-    for alert in db.session.scalars(select(Alert).where(
-            Alert.kind == AlertKind.EMERGING, Alert.cleared_at.is_(None),
-            Alert.emerging_issue_id.is_not(None))):
-        theme = _broad_theme(alert.emerging_issue_id)
-        if theme is not None:
-            themes[theme].append(alert)
-    folded = []
-    for category, alerts in themes.items():
-        if len(alerts) < THEME_GROUPS:
-            continue
-        for alert in alerts:
-            alert.cleared_at = as_of
-        theme = _theme_alert(category, sorted(a.emerging_issue_id for a in alerts), as_of)
-        if _store(theme) is not None:
-            folded.append(theme)
-    return folded
+    broad = [alert for alert in db.session.scalars(select(Alert).where(
+                 Alert.kind == AlertKind.EMERGING, Alert.cleared_at.is_(None),
+                 Alert.emerging_issue_id.is_not(None)))
+             if _is_broad(alert.emerging_issue_id)]
+    theme = _open_theme()
+    if not broad or (theme is None and len(broad) < THEME_GROUPS):
+        return []
+    for alert in broad:
+        alert.cleared_at = as_of
+    groups = [alert.emerging_issue_id for alert in broad]
+    if theme is not None:
+        _join_theme(theme, groups)
+        return []
+    theme = _store(_theme_alert(sorted(groups), as_of))
+    return [theme] if theme is not None else []
 
 
-def _theme_alert(category: str, groups: list[int], as_of: datetime) -> Alert:
+def _theme_alert(groups: list[int], as_of: datetime) -> Alert:
     members = select(EmergingIssueReport.report_id).where(
         EmergingIssueReport.emerging_issue_id.in_(groups))
-    evidence = {"theme": category, "groups": groups,
-                **_reports_described(select(Report.id).where(Report.id.in_(members),
-                                                             Report.submitted_hour <= as_of))}
+    described = _reports_described(select(Report.id).where(Report.id.in_(members),
+                                                           Report.submitted_hour <= as_of))
     with install_language():
-        title = _("Many emerging issues at once, across units: %(category)s",
-                  category=CATEGORY_NAMES.get(category, category))
-    return Alert(kind=AlertKind.EMERGING, key=f"{THEME_PREFIX}{category}", title=title,
-                 raised_at=as_of, evidence=evidence)
+        names = ", ".join(str(CATEGORY_NAMES.get(c, c)) for c in _commonest_categories(groups))
+        title = _("Many emerging issues at once, across units: %(categories)s",
+                  categories=names or _("Other"))
+    return Alert(kind=AlertKind.EMERGING, key=THEME_KEY, title=title, raised_at=as_of,
+                 evidence={"groups": groups, **described})
+
+
+def _commonest_categories(groups: list[int]) -> list[str]:
+    """The categories of the groups' reports, the commonest first."""
+    rows = db.session.execute(
+        select(*(getattr(Report, f"is_{c}") for c in CATEGORIES))
+        .join(EmergingIssueReport, EmergingIssueReport.report_id == Report.id)
+        .where(EmergingIssueReport.emerging_issue_id.in_(groups))).all()
+    counts = Counter(c for row in rows for c, flag in zip(CATEGORIES, row, strict=True) if flag)
+    return [category for category, _count in counts.most_common()]
 
 
 def _recent_groups(as_of: datetime) -> Select:
@@ -432,10 +442,11 @@ def _explained(evidence: dict[str, Any]) -> bool:
     rise = sum(s["observed"] - s["baseline_mean"] for s in evidence["series"])
     if not report_ids or rise <= 0:
         return False
+    theme = _open_theme()
     alerted = {*db.session.scalars(select(Alert.emerging_issue_id).where(
         Alert.kind == AlertKind.EMERGING, Alert.cleared_at.is_(None),
         Alert.emerging_issue_id.is_not(None))),
-        *(group for theme in _open_themes() for group in theme.evidence["groups"])}
+        *(theme.evidence["groups"] if theme is not None else ())}
     explained = db.session.scalar(
         select(func.count()).select_from(EmergingIssueReport)
         .where(EmergingIssueReport.report_id.in_(report_ids),
