@@ -15,12 +15,11 @@ a reason; logging out also ends the provider's session when it has an end-sessio
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
-from authlib.integrations.flask_client import OAuth
+from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from flask import Flask, current_app, url_for
 from joserfc.errors import (
     BadSignatureError,
@@ -44,7 +43,7 @@ CLAIM_REASONS = {"aud": "wrong_audience", "azp": "wrong_audience", "iss": "wrong
 
 @dataclass(frozen=True)
 class SingleSignOn:
-    client: Any  # authlib's FlaskOAuth2App for the provider
+    client: FlaskOAuth2App
     claims: ClaimSettings
     client_id: str
     clock_skew_s: int
@@ -135,8 +134,10 @@ def _verified_token(sso: SingleSignOn) -> dict:
                             claim=error.claim) from error
     except JoseError as error:
         raise SignOnRefused("invalid_token", error=error.error) from error
-    except (requests.RequestException, KeyError, ValueError) as error:
+    except requests.RequestException as error:
         raise SignOnRefused("provider_unreachable", error=type(error).__name__) from error
+    except (KeyError, ValueError) as error:  # no issuer in its metadata, a reply not JSON
+        raise SignOnRefused("provider_response", error=type(error).__name__) from error
     if not token.get("userinfo"):
         raise SignOnRefused("no_id_token")
     return token
