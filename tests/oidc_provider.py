@@ -43,8 +43,10 @@ class Mischief:
 
     #: Claims replacing the honest ones, e.g. {"aud": "another-client"}.
     claims: dict[str, Any] = field(default_factory=dict)
-    #: Sign with a key the JWKS does not hold (same key id: a forgery).
+    #: Sign with a key the JWKS does not hold (by default under the JWKS's key id: a forgery).
     foreign_key: bool = False
+    #: The key id the token's header names instead of the provider's.
+    key_id: str | None = None
 
 
 class Provider:
@@ -57,6 +59,7 @@ class Provider:
         #: What the token endpoint refused, e.g. "invalid_grant: PKCE verifier".
         self.refusals: list[str] = []
         self.end_session_calls: list[dict[str, str]] = []
+        self.jwks_requests = 0
         self.with_end_session = True
         self._server = make_server("127.0.0.1", 0, self._app(), threaded=True)
         self.issuer = f"http://127.0.0.1:{self._server.server_port}"
@@ -83,7 +86,7 @@ class Provider:
                    "email_verified": True, "groups": login.groups, **login.extra, **claims}
         payload.update(self.mischief.claims)
         key = self.foreign if self.mischief.foreign_key else self.key
-        return jwt.encode({"alg": "RS256", "kid": KEY_ID}, payload, key)
+        return jwt.encode({"alg": "RS256", "kid": self.mischief.key_id or KEY_ID}, payload, key)
 
     # The endpoints --------------------------------------------------------------------------
 
@@ -113,6 +116,7 @@ class Provider:
         return jsonify(document)
 
     def _jwks(self):
+        self.jwks_requests += 1
         return jsonify(KeySet([self.key]).as_dict(private=False))
 
     def _authorize(self):

@@ -41,6 +41,7 @@ def provider(running_provider):
     running_provider.refusals.clear()
     running_provider.end_session_calls.clear()
     running_provider.with_end_session = True
+    running_provider.jwks_requests = 0
     return running_provider
 
 
@@ -173,6 +174,14 @@ def test_a_token_signed_with_a_key_not_in_the_jwks_is_refused(app, client, provi
     provider.mischief = Mischief(foreign_key=True)
     assert_refused(app, client, sso_login(client), "bad_signature")
     assert users(app) == []
+
+
+def test_an_unknown_key_id_fetches_the_jwks_again_then_is_refused(app, client, provider):
+    """A provider that rotated its key is asked once more; a key it does not have fails."""
+    provider.mischief = Mischief(foreign_key=True, key_id="rotated-in-by-an-attacker")
+    before = provider.jwks_requests
+    assert_refused(app, client, sso_login(client), "bad_signature")
+    assert provider.jwks_requests - before == 2  # the first look and the forced one
 
 
 def test_a_callback_used_twice_is_refused(app, client, provider):
