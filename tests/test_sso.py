@@ -118,6 +118,12 @@ def test_the_first_role_of_the_map_wins_and_next_is_followed(app, client, provid
             User.email == "samordnare@example.org")) == "coordinator"
 
 
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil"])
+def test_next_never_leaves_the_site(client, provider, target):
+    response = sso_login(client, f"/login/sso?next={target}")
+    assert response.headers["Location"] == "/"
+
+
 def test_an_admins_role_wins_for_an_existing_account(app, client, provider, make_user):
     make_user("researcher", email=NURSE.upper())  # the e-mail matches whatever its case
     response = sso_login(client)
