@@ -141,6 +141,25 @@ class Config:
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
     #: Redis, when the instances share one: /readyz checks that it answers.
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Single sign-on with OpenID Connect (app/auth/sso.py; README, "Single sign-on") ---------
+    #: The provider's discovery document; without it there is no single sign-on.
+    OIDC_METADATA_URL = os.environ.get("OIDC_METADATA_URL") or None
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID") or None
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET") or None
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+    #: The ID token's claim that holds the e-mail address Vaka knows the person by.
+    OIDC_EMAIL_CLAIM = os.environ.get("OIDC_EMAIL_CLAIM", "email")
+    #: The claim whose values map to Vaka roles, and the map: "value=role,value=role",
+    #: the first value the person has wins (write the most privileged first).
+    OIDC_ROLE_CLAIM = os.environ.get("OIDC_ROLE_CLAIM", "groups")
+    OIDC_ROLE_MAP = os.environ.get("OIDC_ROLE_MAP", "")
+    #: Seconds an ID token's times (exp, iat, nbf) may be off, for clocks that differ.
+    OIDC_CLOCK_SKEW_S = int(os.environ.get("OIDC_CLOCK_SKEW_S", "60"))
+    #: Seconds to wait for the provider (discovery, keys, token).
+    OIDC_TIMEOUT_S = float(os.environ.get("OIDC_TIMEOUT_S", "10"))
+    #: Whether the password form is offered: "1" or "0"; unset, only when there is no
+    #: single sign-on.
+    PASSWORD_LOGIN = {"1": True, "0": False}.get(os.environ.get("PASSWORD_LOGIN", ""))
 
 
 class TestingConfig(Config):

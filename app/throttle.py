@@ -37,6 +37,9 @@ login_per_address = limiter.limit(_limit("LOGIN_LIMIT_PER_ADDRESS"), key_func=cl
                                   methods=["POST"], scope="login-address")
 login_per_account = limiter.limit(_limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=account_key,
                                   methods=["POST"], scope="login-account")
+#: A single sign-on callback is a login attempt too (a GET: the provider redirects).
+sso_per_address = limiter.limit(_limit("LOGIN_LIMIT_PER_ADDRESS"), key_func=client_key,
+                                scope="sso-address")
 receipt_per_address = limiter.limit(_limit("RECEIPT_LIMIT_PER_ADDRESS"), key_func=client_key,
                                     methods=["POST"], scope="receipt-address")
 #: The report form's look-up of matching known issues while a reporter types.

@@ -115,10 +115,10 @@ def load_user(cookie_id: str) -> User | None:
 def log_in(user: User, method: str) -> None:
     """Start a fresh session for `user`, whichever login method vouched for them.
 
-    Every way in ends here: the password form now, a single sign-on callback later
-    (see `app.services.users.account_for_login`). The session is rotated: nothing
-    from before the login survives but the chosen language, so a session planted
-    by someone else is worthless afterwards.
+    Every way in ends here: the password form and the single sign-on callback
+    (`app.auth.sso`, through `app.services.users.account_for_login`). The session is
+    rotated: nothing from before the login survives but the chosen language, so a
+    session planted by someone else is worthless afterwards.
     """
     language = session.get("language")
     session.clear()
@@ -128,9 +128,13 @@ def log_in(user: User, method: str) -> None:
     record("login.success", user, "user", user.id, method=method)
 
 
-def record_failed_login(email: str) -> AuditEvent:
-    """A failed login, naming the account only when the e-mail belongs to one."""
-    user = find_user(email)
+def record_failed_login(email: str | None, **why: str) -> AuditEvent:
+    """A failed login, naming the account only when the e-mail belongs to one.
+
+    `why` is what a single sign-on adds: its method and the reason it was refused.
+    """
+    user = find_user(email) if email else None
     if user is None:
-        return record("login.failure", email=UNKNOWN_ACCOUNT)
-    return record("login.failure", object_type="user", object_id=user.id, email=user.email)
+        return record("login.failure", email=UNKNOWN_ACCOUNT, **why)
+    return record("login.failure", object_type="user", object_id=user.id, email=user.email,
+                  **why)

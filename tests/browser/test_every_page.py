@@ -51,7 +51,9 @@ SIZES = {"desk": (1366, 900), "phone": (390, 844)}
 DEMO_REPORTS = 200
 #: GET routes that answer with a file or JSON, not a page.
 NOT_PAGES = {"export.aggregates", "export.codebook", "export.reports",
-             "reports.matching_issues", "ops.healthz", "ops.readyz", "ops.prometheus_metrics"}
+             "reports.matching_issues", "ops.healthz", "ops.readyz", "ops.prometheus_metrics",
+             # redirects to and from the identity provider (tests/browser/test_sso_login.py)
+             "auth.sso_login", "auth.sso_callback"}
 
 
 @dataclass(frozen=True)

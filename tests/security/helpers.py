@@ -63,6 +63,8 @@ EXPECTED = {
     ("POST", "/language/<code>"): EVERYONE,
     ("GET", "/login"): EVERYONE,
     ("POST", "/login"): EVERYONE,
+    ("GET", "/login/sso"): EVERYONE,
+    ("GET", "/login/sso/callback"): EVERYONE,
     ("POST", "/logout"): LOGGED_IN,
     ("GET", "/account/password"): LOGGED_IN,
     ("POST", "/account/password"): LOGGED_IN,
