@@ -16,7 +16,7 @@ report a category, in either language. A score within
 
 A text unlike every training example is not scored with the confidence the
 calibration gives texts like it: `ml.familiarity` pulls its scores toward the
-thresholds (never across them) and marks it for review.
+thresholds (never across them), into the review margin.
 """
 
 from collections import Counter
@@ -34,7 +34,7 @@ from sklearn.model_selection import KFold
 from ml import embedding
 from ml.categories import CATEGORIES
 from ml.errors import ModelError
-from ml.familiarity import REVIEW_BELOW, Familiarity, nearest_similarity
+from ml.familiarity import Familiarity, nearest_similarity
 from ml.features import Scorer, Vectorizer, count
 from ml.metrics import metrics as score_metrics
 
@@ -177,13 +177,12 @@ class Classifier:
 
     def _decisions(self, scores: np.ndarray, languages: list[str],
                    factor: np.ndarray | None = None) -> list[Prediction]:
-        """Labels at the thresholds; review when a score is near its threshold or the
-        text is unfamiliar (`factor` below `REVIEW_BELOW`; None: all familiar)."""
+        """Labels at the thresholds, review near them; `factor`: each text's familiarity
+        (None: all familiar)."""
         factor = np.ones(len(scores)) if factor is None else factor
         thresholds = _row(self.thresholds)
         decided = (scores >= thresholds).tolist()
-        uncertain = ((np.abs(scores - thresholds) < REVIEW_MARGIN).any(axis=1)
-                     | (factor < REVIEW_BELOW)).tolist()
+        uncertain = (np.abs(scores - thresholds) < REVIEW_MARGIN).any(axis=1).tolist()
         rounded = np.round(scores, 4).tolist()
         return [Prediction(labels=[c for c, chosen in zip(CATEGORIES, row, strict=True) if chosen],
                            scores=dict(zip(CATEGORIES, values, strict=True)),

@@ -12,12 +12,14 @@ Two anchors come from cross-validation during training: the similarity of
 held-out training texts to their nearest example in the other folds, at a low
 percentile (below it a text is as far from the examples as hardly any real
 training text) and a higher one (from it on a text is as close as most). The
-familiarity factor runs linearly from 0 at the low anchor to 1 at the high
-one. A score is pulled toward its category's decision threshold by it:
+familiarity factor is 0 at the low anchor and 1 from the high one on, the
+square of the way between (so it falls off fast below the high anchor). A
+score is pulled toward its category's decision threshold by it:
 ``threshold + (score - threshold) * (FLOOR + (1 - FLOOR) * factor)``, so a text
 unlike anything learned lands in the unsure band beside the threshold instead
-of at 0.99, and one below `REVIEW_BELOW` is marked for review. The pull never
-crosses the threshold: the labels stay the model's, only the confidence goes.
+of at 0.99, which is what marks a prediction for review (`Classifier`). The
+pull never crosses the threshold: the labels stay the model's, only the
+confidence goes.
 
 Why not pull unfamiliar texts below the thresholds (no category)? Measured on
 real text (ml/README.md): real app reviews about bugs are as far from the
@@ -33,8 +35,6 @@ from typing import Any
 
 import numpy as np
 
-#: Familiarity factors below this mark a prediction as needing review.
-REVIEW_BELOW = 0.5
 #: The share of its distance from the threshold that a wholly unfamiliar score keeps
 #: (above 0, so the score stays on its side of the threshold).
 FLOOR = 0.1
@@ -70,7 +70,7 @@ class Familiarity:
 
     def factor(self, similarity: np.ndarray) -> np.ndarray:
         """0 for texts as far as the low anchor or farther, 1 from the high anchor on."""
-        return np.clip((similarity - self.low) / (self.high - self.low), 0.0, 1.0)
+        return np.clip((similarity - self.low) / (self.high - self.low), 0.0, 1.0) ** 2
 
     def similarity(self, queries: np.ndarray) -> np.ndarray:
         return nearest_similarity(queries, self.vectors)
