@@ -65,7 +65,8 @@ class Familiarity:
             labels: list[list[str]], percentiles: Sequence[float]) -> "Familiarity":
         """Anchors from `held_out` (each training text's similarity to the other folds)."""
         low, high = (float(v) for v in np.percentile(held_out, list(percentiles)))
-        return cls(vectors=vectors.astype(np.float32), texts=list(texts),
+        # Rounded as the artifact stores them, so a loaded model scores as the trained one.
+        return cls(vectors=vectors.astype(np.float16).astype(np.float32), texts=list(texts),
                    labels=[list(row) for row in labels], low=low, high=max(high, low + 1e-6))
 
     def factor(self, similarity: np.ndarray) -> np.ndarray:
