@@ -106,8 +106,13 @@ class Classifier:
 
     @classmethod
     def train(cls, texts: list[str], labels: list[list[str]],
-              params: dict[str, Any] | None = None) -> "Classifier":
-        """Fit on labeled texts; thresholds and metrics come from cross-validation."""
+              params: dict[str, Any] | None = None, citable: int | None = None) -> "Classifier":
+        """Fit on labeled texts; thresholds and metrics come from cross-validation.
+
+        The first `citable` texts (None: all) are kept in the model as the examples an
+        explanation may show (`ml.explain.nearest_examples`): pass the corpus first and
+        its size, so that no reporter's text is kept or shown.
+        """
         if len(texts) != len(labels):
             raise ValueError("texts and labels differ in length")
         params = {**DEFAULT_PARAMS, **(params or {})}
@@ -128,7 +133,9 @@ class Classifier:
             held_out[test] = nearest_similarity(vectors[test], vectors[train])
         calibration = {c: Platt.fit(cv_decisions[:, i], y[:, i])
                        for i, c in enumerate(CATEGORIES)}
-        familiarity = Familiarity.fit(vectors, held_out, texts, labels, params["familiarity"])
+        citable = len(texts) if citable is None else citable
+        familiarity = Familiarity.fit(vectors, held_out, texts[:citable], labels[:citable],
+                                      params["familiarity"])
         raw_scores = _calibrated(cv_decisions, calibration)
         # Tempering keeps every score on its side of the threshold: the same thresholds.
         thresholds = choose_thresholds(y, raw_scores, counted.languages)

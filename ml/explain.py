@@ -63,14 +63,14 @@ class Nearness:
 
 
 def nearest_examples(classifier: Classifier, text: str, k: int = 3) -> Nearness:
-    """The `k` training examples nearest to `text`: what its familiarity was measured by."""
+    """The text's familiarity (as `Classifier.predict` measures it) and the `k` citable
+    training examples nearest to it."""
     familiarity = classifier.familiarity
-    (vector,) = embedding.embed([text])
-    nearest = familiarity.nearest(vector, k)
-    factor = familiarity.factor(np.array([nearest[0][1] if nearest else 0.0]))[0]
+    vectors = embedding.embed([text])
+    factor = familiarity.factor(familiarity.similarity(vectors))[0]
     return Nearness(round(float(factor), 4), [
         Neighbour(familiarity.texts[i], familiarity.labels[i], round(similarity, 4))
-        for i, similarity in nearest])
+        for i, similarity in familiarity.nearest(vectors[0], k)])
 
 
 class Band(StrEnum):

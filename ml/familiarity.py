@@ -52,7 +52,8 @@ def nearest_similarity(queries: np.ndarray, vectors: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Familiarity:
-    #: The training examples' unit embeddings (examples x dimensions), their texts and labels.
+    #: The training examples' unit embeddings (examples x dimensions), and the texts and
+    #: labels of the first of them that may be shown (the corpus, never a report).
     vectors: np.ndarray
     texts: list[str]
     labels: list[list[str]]
@@ -63,7 +64,8 @@ class Familiarity:
     @classmethod
     def fit(cls, vectors: np.ndarray, held_out: np.ndarray, texts: list[str],
             labels: list[list[str]], percentiles: Sequence[float]) -> "Familiarity":
-        """Anchors from `held_out` (each training text's similarity to the other folds)."""
+        """Anchors from `held_out` (each training text's similarity to the other folds);
+        `texts` and `labels` are those of the first vectors, which may be shown."""
         low, high = (float(v) for v in np.percentile(held_out, list(percentiles)))
         # Rounded as the artifact stores them, so a loaded model scores as the trained one.
         return cls(vectors=vectors.astype(np.float16).astype(np.float32), texts=list(texts),
@@ -84,8 +86,8 @@ class Familiarity:
         return thresholds + (scores - thresholds) * kept
 
     def nearest(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """The `k` training examples most similar to one query vector: (index, similarity)."""
-        similarities = self.vectors @ query
+        """The `k` showable examples most similar to one query vector: (index, similarity)."""
+        similarities = self.vectors[:len(self.texts)] @ query
         order = np.argsort(-similarities, kind="stable")[:k]
         return [(int(i), float(similarities[i])) for i in order]
 
@@ -100,7 +102,7 @@ class Familiarity:
     def from_state(cls, state: dict[str, Any]) -> "Familiarity":
         examples = json.loads(state["examples"])
         vectors = np.asarray(state["vectors"], dtype=np.float32)
-        if len(vectors) != len(examples["texts"]):
-            raise ValueError("familiarity vectors and examples differ in number")
+        if not len(examples["texts"]) == len(examples["labels"]) <= len(vectors):
+            raise ValueError("more familiarity examples than vectors, or texts than labels")
         return cls(vectors=vectors, texts=examples["texts"], labels=examples["labels"],
                    low=float(state["low"]), high=float(state["high"]))

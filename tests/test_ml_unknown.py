@@ -105,3 +105,21 @@ def test_the_report_page_shows_the_nearest_corpus_examples_not_other_reports(
     assert len(shown) == len(nearness.neighbours) == 3
     assert "Min egen rapport" not in page
     assert str(round(nearness.familiarity * 100)) + " %" in page
+
+
+def test_only_the_citable_texts_are_kept_and_shown():
+    """Reports a model learns from (after the corpus) count for familiarity, but their
+    text is neither kept in the model nor shown as an example."""
+    corpus = ml.load_corpus()[:300]
+    reports = ["Rapport från avd 7: skrivaren skriver ut fel etiketter på proverna.",
+               "Rapport från avd 9: skrivaren skriver ut fel etiketter på rören."]
+    model = Classifier.train([e.text for e in corpus] + reports,
+                             [e.labels for e in corpus] + [["functionality"]] * 2,
+                             citable=len(corpus))
+    assert model.familiarity.texts == [e.text for e in corpus]
+    assert len(model.familiarity.vectors) == len(corpus) + 2
+    loaded = Classifier.from_bytes(model.to_bytes())
+    assert not any("avd 7" in text or "avd 9" in text for text in loaded.familiarity.texts)
+    nearness = nearest_examples(loaded, reports[0])
+    assert nearness.familiarity == 1.0  # its own vector is among the training vectors
+    assert {n.text for n in nearness.neighbours} <= {e.text for e in corpus}

@@ -197,7 +197,7 @@ def train_candidate(force: bool = False) -> TrainingOutcome:
     to compare on, and the candidate is activated.
     """
     data = training_data()
-    candidate = ml.Classifier.train(data.texts, data.labels)
+    candidate = ml.Classifier.train(data.texts, data.labels, citable=data.corpus_size)
     summary = {**candidate.training_summary, "corpus": data.corpus_size,
                "human_labeled": data.human_labeled, "held_back": len(data.held_back)}
     comparison = _compare(candidate, data.held_back)
