@@ -15,8 +15,9 @@ report a category, in either language. A score within
 `REVIEW_MARGIN` of its threshold marks the prediction as needing review.
 
 A text unlike every training example is not scored with the confidence the
-calibration gives texts like it: `ml.familiarity` pulls its scores toward the
-thresholds (never across them), into the review margin.
+calibration gives texts like it: `ml.familiarity` pulls the scores of the
+categories it gets toward their thresholds (never across them), into the
+review margin.
 """
 
 from collections import Counter

@@ -14,12 +14,15 @@ percentile (below it a text is as far from the examples as hardly any real
 training text) and a higher one (from it on a text is as close as most). The
 familiarity factor is 0 at the low anchor and 1 from the high one on, the
 square of the way between (so it falls off fast below the high anchor). A
-score is pulled toward its category's decision threshold by it:
-``threshold + (score - threshold) * (FLOOR + (1 - FLOOR) * factor)``, so a text
-unlike anything learned lands in the unsure band beside the threshold instead
-of at 0.99, which is what marks a prediction for review (`Classifier`). The
-pull never crosses the threshold: the labels stay the model's, only the
-confidence goes.
+score above its category's decision threshold is pulled toward the threshold
+by it: ``threshold + (score - threshold) * (FLOOR + (1 - FLOOR) * factor)``, so
+a category given to a text unlike anything learned lands in the unsure band
+beside the threshold instead of at 0.99, which is what marks a prediction for
+review (`Classifier`). The pull never crosses the threshold: the labels stay
+the model's, only the confidence goes. Scores below a threshold are left as
+they are: pulling them up too would put real praise (truth: no category) at
+0.5 and worsen the calibration on real text (ECE 0.04/0.22/0.06 to
+0.30/0.48/0.46 measured on the two real sets), for no change of label.
 
 Why not pull unfamiliar texts below the thresholds (no category)? Measured on
 real text (ml/README.md): real app reviews about bugs are as far from the
@@ -80,10 +83,10 @@ class Familiarity:
 
     @staticmethod
     def temper(scores: np.ndarray, factor: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-        """Scores (texts x categories) pulled toward the thresholds as far as each
-        text is unfamiliar (`factor` below 1), never across them."""
+        """Scores (texts x categories) above their thresholds pulled toward them as far
+        as each text is unfamiliar (`factor` below 1), never across them."""
         kept = FLOOR + (1.0 - FLOOR) * factor[:, None]
-        return thresholds + (scores - thresholds) * kept
+        return np.where(scores > thresholds, thresholds + (scores - thresholds) * kept, scores)
 
     def nearest(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The `k` showable examples most similar to one query vector: (index, similarity)."""
