@@ -193,9 +193,12 @@ def choose_faults(names: tuple[str, ...], units: list[str], start: datetime, sha
 
 
 def corpus_texts() -> list[str]:
+    """The bundled corpus's texts the report form accepts, with room for the letters
+    `mangle` may drop (the corpus also holds one-word answers such as "ok")."""
+    from app.reports.forms import TEXT_MIN
     from ml import load_corpus
 
-    return [example.text for example in load_corpus()]
+    return [example.text for example in load_corpus() if len(example.text) >= TEXT_MIN + 5]
 
 
 def shapes(seed: int, count: int) -> list[Shape]:

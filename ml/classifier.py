@@ -13,6 +13,11 @@ threshold, chosen together on the same cross-validated scores (see
 a missed safety report is the worst error, and rarely gives an "other"
 report a category, in either language. A score within
 `REVIEW_MARGIN` of its threshold marks the prediction as needing review.
+
+A text unlike every training example is not scored with the confidence the
+calibration gives texts like it: `ml.familiarity` pulls the scores of the
+categories it gets toward their thresholds (never across them), into the
+review margin.
 """
 
 from collections import Counter
@@ -27,13 +32,19 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import KFold
 
+from ml import embedding
 from ml.categories import CATEGORIES
 from ml.errors import ModelError
+from ml.familiarity import Familiarity, nearest_similarity
 from ml.features import Scorer, Vectorizer, count
 from ml.metrics import metrics as score_metrics
 
-ALGORITHM = "tfidf(words+chars) + per-category logistic regression"
-DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "char_ngrams": [2, 5], "word_ngrams": [1, 2]}
+ALGORITHM = ("tfidf(words+chars) + per-category logistic regression, "
+             f"tempered by nearest-example similarity ({embedding.MODEL})")
+#: familiarity: the percentiles of held-out nearest-example similarity at which a
+#: text's familiarity factor is 0 and 1 (see `ml.familiarity`).
+DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "char_ngrams": [2, 5], "word_ngrams": [1, 2],
+                                  "familiarity": [1, 25]}
 #: Cross-validated goals the thresholds must meet, with a margin below the product's
 #: goals (safety recall 0.95, other given a category at most 10%) for unseen reports.
 SAFETY_RECALL_FLOOR = 0.97
@@ -42,7 +53,7 @@ _THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.02), 2)
 #: Scores this close to a threshold are uncertain: a person should look.
 REVIEW_MARGIN = 0.15
 #: Changes whenever the artifact's content does: an older artifact is refused (train anew).
-ARTIFACT_FORMAT = 3
+ARTIFACT_FORMAT = 4
 _CV_FOLDS = 5
 #: From this many texts on, 3 folds give thresholds and calibration as stable as 5 do
 #: on the corpus, at two thirds of the training time.
@@ -55,6 +66,8 @@ class Prediction:
     scores: dict[str, float]
     language: str
     needs_review: bool = False
+    #: 1 for a text as like the training examples as most, down to 0 (see `ml.familiarity`).
+    familiarity: float = 1.0
 
     def as_dict(self) -> dict[str, Any]:
         return {"labels": self.labels, "scores": self.scores}
@@ -84,6 +97,7 @@ class Classifier:
     intercept: np.ndarray
     thresholds: dict[str, float]
     calibration: dict[str, Platt]
+    familiarity: Familiarity
     params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_PARAMS))
     #: Cross-validated metrics and a summary of the training data.
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -93,35 +107,49 @@ class Classifier:
 
     @classmethod
     def train(cls, texts: list[str], labels: list[list[str]],
-              params: dict[str, Any] | None = None) -> "Classifier":
-        """Fit on labeled texts; thresholds and metrics come from cross-validation."""
+              params: dict[str, Any] | None = None, citable: int | None = None) -> "Classifier":
+        """Fit on labeled texts; thresholds and metrics come from cross-validation.
+
+        The first `citable` texts (None: all) are kept in the model as the examples an
+        explanation may show (`ml.explain.nearest_examples`): pass the corpus first and
+        its size, so that no reporter's text is kept or shown.
+        """
         if len(texts) != len(labels):
             raise ValueError("texts and labels differ in length")
         params = {**DEFAULT_PARAMS, **(params or {})}
         y = label_matrix(labels)
         _check_trainable(y)
         counted = count(texts, params)
+        vectors = embedding.embed(texts)
         # Each fold takes its vocabulary and IDF from its own training rows: from
         # all texts, the vocabulary would include the held-out fold's n-grams,
         # which shrink its vectors' norms and so bias the calibration.
         n_folds = _LARGE_CV_FOLDS if len(texts) >= _LARGE_TRAINING_SET else _CV_FOLDS
         cv_decisions = np.zeros(y.shape)
+        held_out = np.zeros(len(texts))
         for train, test in KFold(n_splits=n_folds, shuffle=True, random_state=0).split(y):
             space = counted.space(train)
             coef, intercept = _fit_linear(counted.transform(space, train), y[train], params)
             cv_decisions[test] = counted.transform(space, test) @ coef.T + intercept
+            held_out[test] = nearest_similarity(vectors[test], vectors[train])
         calibration = {c: Platt.fit(cv_decisions[:, i], y[:, i])
                        for i, c in enumerate(CATEGORIES)}
-        cv_scores = _calibrated(cv_decisions, calibration)
-        thresholds = choose_thresholds(y, cv_scores, counted.languages)
+        citable = len(texts) if citable is None else citable
+        familiarity = Familiarity.fit(vectors, held_out, texts[:citable], labels[:citable],
+                                      params["familiarity"])
+        raw_scores = _calibrated(cv_decisions, calibration)
+        # Tempering keeps every score on its side of the threshold: the same thresholds.
+        thresholds = choose_thresholds(y, raw_scores, counted.languages)
+        cv_scores = familiarity.temper(raw_scores, familiarity.factor(held_out),
+                                       _row(thresholds))
         space = counted.space()
         coef, intercept = _fit_linear(counted.transform(space), y, params)
         # The vectorizer has a column for unknown words after the words, and one
         # for unknown n-grams at the end.
         coef = np.insert(coef, [len(space.words), coef.shape[1]], 0.0, axis=1)
         return cls(vectorizer=counted.vectorizer(space), coef=coef, intercept=intercept,
-                   thresholds=thresholds, calibration=calibration, params=params,
-                   metrics={**score_metrics(y, cv_scores, thresholds),
+                   thresholds=thresholds, calibration=calibration, familiarity=familiarity,
+                   params=params, metrics={**score_metrics(y, cv_scores, thresholds),
                             "method": f"{n_folds}-fold CV"},
                    training_summary=summarize(labels, counted.languages))
 
@@ -134,28 +162,41 @@ class Classifier:
         return linear + self.intercept, languages
 
     def scores(self, texts: list[str]) -> tuple[np.ndarray, list[str]]:
-        """Calibrated probabilities, one column per category, and each text's language."""
+        """Calibrated probabilities tempered by familiarity, one column per category,
+        and each text's language."""
+        scores, _, languages = self._scored(texts)
+        return scores, languages
+
+    def _scored(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Tempered scores, each text's familiarity factor and its language."""
         linear, languages = self.decision(texts)
-        return _calibrated(linear, self.calibration), languages
+        factor = self.familiarity.factor(self.familiarity.similarity(embedding.embed(texts)))
+        scores = self.familiarity.temper(_calibrated(linear, self.calibration), factor,
+                                         _row(self.thresholds))
+        return scores, factor, languages
 
     def predict(self, texts: list[str]) -> list[Prediction]:
-        scores, languages = self.scores(texts)
-        return self._decisions(scores, languages)
+        scores, factor, languages = self._scored(texts)
+        return self._decisions(scores, languages, factor)
 
     def decide(self, row: Sequence[float], language: str) -> Prediction:
         """The prediction for one row of calibrated scores."""
         return self._decisions(np.array([row], dtype=float), [language])[0]
 
-    def _decisions(self, scores: np.ndarray, languages: list[str]) -> list[Prediction]:
-        thresholds = np.array([self.thresholds[c] for c in CATEGORIES])
+    def _decisions(self, scores: np.ndarray, languages: list[str],
+                   factor: np.ndarray | None = None) -> list[Prediction]:
+        """Labels at the thresholds, review near them; `factor`: each text's familiarity
+        (None: all familiar)."""
+        factor = np.ones(len(scores)) if factor is None else factor
+        thresholds = _row(self.thresholds)
         decided = (scores >= thresholds).tolist()
         uncertain = (np.abs(scores - thresholds) < REVIEW_MARGIN).any(axis=1).tolist()
         rounded = np.round(scores, 4).tolist()
         return [Prediction(labels=[c for c, chosen in zip(CATEGORIES, row, strict=True) if chosen],
                            scores=dict(zip(CATEGORIES, values, strict=True)),
-                           language=language, needs_review=review)
-                for row, values, language, review in zip(decided, rounded, languages, uncertain,
-                                                         strict=True)]
+                           language=language, needs_review=review, familiarity=round(known, 4))
+                for row, values, language, review, known in zip(
+                    decided, rounded, languages, uncertain, factor.tolist(), strict=True)]
 
     def predict_one(self, text: str) -> Prediction:
         return self.predict([text])[0]
@@ -170,6 +211,7 @@ class Classifier:
             "format": ARTIFACT_FORMAT, "vectorizer": self.vectorizer.state(),
             "coef": self.coef, "intercept": self.intercept,
             "thresholds": self.thresholds, "params": self.params,
+            "familiarity": self.familiarity.state(),
             "calibration": {c: [p.slope, p.intercept] for c, p in self.calibration.items()},
             "metrics": self.metrics, "training_summary": self.training_summary,
         })
@@ -194,10 +236,15 @@ class Classifier:
                        coef=np.asarray(state["coef"], dtype=float),
                        intercept=np.asarray(state["intercept"], dtype=float),
                        thresholds=state["thresholds"], calibration=calibration,
+                       familiarity=Familiarity.from_state(state["familiarity"]),
                        params=state["params"], metrics=state["metrics"],
                        training_summary=state["training_summary"])
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise ModelError(f"incomplete model artifact: {error!r}") from error
+
+
+def _row(thresholds: dict[str, float]) -> np.ndarray:
+    return np.array([thresholds[c] for c in CATEGORIES])
 
 
 def _calibrated(decisions: np.ndarray, calibration: dict[str, Platt]) -> np.ndarray:

@@ -13,6 +13,10 @@ Filler words (the stop words of both languages, negations included) and
 numbers are never shown as reasons, whatever their share: "inte", "för" or
 "12" tell a reader nothing even when the model leans on them.
 
+The scores are also tempered by how like the training examples a text is
+(`ml.familiarity`); `nearest_examples` shows the examples that measure it:
+the labeled training texts nearest to the report, never another report.
+
 A score reads as a band (`score_band`): within the model's review margin of
 its category's threshold the model is unsure, which is what `needs_review` uses.
 """
@@ -26,6 +30,7 @@ from itertools import pairwise
 import numpy as np
 from stop_words import get_stop_words
 
+from ml import embedding
 from ml.classifier import CATEGORIES, REVIEW_MARGIN, Classifier
 from ml.features import Vectorizer, char_grams
 from ml.text import token_spans, word_features
@@ -37,6 +42,35 @@ class Contribution:
     end: int
     text: str
     weight: float
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A labeled training example and its similarity (cosine, -1 to 1) to a text."""
+
+    text: str
+    labels: list[str]
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Nearness:
+    """How familiar a text is to the model (1: as near its examples as most texts are)
+    and the training examples nearest to it, nearest first."""
+
+    familiarity: float
+    neighbours: list[Neighbour]
+
+
+def nearest_examples(classifier: Classifier, text: str, k: int = 3) -> Nearness:
+    """The text's familiarity (as `Classifier.predict` measures it) and the `k` citable
+    training examples nearest to it."""
+    familiarity = classifier.familiarity
+    vectors = embedding.embed([text])
+    factor = familiarity.factor(familiarity.similarity(vectors))[0]
+    return Nearness(round(float(factor), 4), [
+        Neighbour(familiarity.texts[i], familiarity.labels[i], round(similarity, 4))
+        for i, similarity in familiarity.nearest(vectors[0], k)])
 
 
 class Band(StrEnum):

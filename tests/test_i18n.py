@@ -18,6 +18,17 @@ def test_swedish_catalog_is_complete():
     assert [m.id for m in messages if m.fuzzy] == []
 
 
+def test_swedish_strings_have_the_placeholders_of_their_english():
+    """A merge once glued another message's English onto a translation; its placeholders
+    gave it away."""
+    placeholder = re.compile(r"%\(\w+\)[sd]")
+    with open(CATALOG, "rb") as handle:
+        catalog = read_po(handle)
+    wrong = [m.id for m in catalog if m.id and not isinstance(m.id, tuple)
+             and set(placeholder.findall(m.id)) != set(placeholder.findall(m.string))]
+    assert wrong == []
+
+
 def test_pages_are_swedish_for_swedish_browsers(client):
     page = client.get("/", headers={"Accept-Language": "sv"}).get_data(as_text=True)
     assert 'lang="sv"' in page

@@ -26,7 +26,7 @@ from ml.errors import ModelError
 from models import ModelVersion, Report, User, db, transaction
 
 if TYPE_CHECKING:
-    from ml.explain import Contribution
+    from ml.explain import Contribution, Nearness
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def train_candidate(force: bool = False) -> TrainingOutcome:
     to compare on, and the candidate is activated.
     """
     data = training_data()
-    candidate = ml.Classifier.train(data.texts, data.labels)
+    candidate = ml.Classifier.train(data.texts, data.labels, citable=data.corpus_size)
     summary = {**candidate.training_summary, "corpus": data.corpus_size,
                "human_labeled": data.human_labeled, "held_back": len(data.held_back)}
     comparison = _compare(candidate, data.held_back)
@@ -286,6 +286,8 @@ class ReportExplanation:
     words: dict[str, list[Contribution]]
     #: The report's scores as bands, in the categories' order.
     bands: list[ScoreBand]
+    #: How familiar the report is to the model and its nearest training examples.
+    nearness: Nearness
 
     @property
     def unsure(self) -> bool:
@@ -316,7 +318,8 @@ def explain_report(report: Report) -> ReportExplanation | None:
         version, classifier = active_classifier()
     except ModelError:
         return None
-    from ml.explain import explain  # imports scikit-learn: only where a model is used
+    # These import scikit-learn and the embeddings: only where a model is used.
+    from ml.explain import explain, nearest_examples
 
     bands = _bands(report, classifier.thresholds)
     unlikely = {band.category for band in bands if band.band == "unlikely"}
@@ -328,7 +331,8 @@ def explain_report(report: Report) -> ReportExplanation | None:
         for word in words[category]:
             if word.start not in marked or word.weight > marked[word.start][0].weight:
                 marked[word.start] = (word, category)
-    return ReportExplanation(version.id, _segments(report.text, marked), words, bands)
+    return ReportExplanation(version.id, _segments(report.text, marked), words, bands,
+                             nearest_examples(classifier, report.text))
 
 
 def _segments(text: str, marked: dict[int, tuple[Contribution, str]]) -> list[Segment]:
