@@ -12,10 +12,23 @@ from ml.errors import ModelError
 from ml.explain import nearest_examples
 from ml.familiarity import FLOOR, Familiarity
 
-#: From issue 13: scored training 0.73, 0.96 and 1.00 before familiarity.
-UNLIKE_THE_CORPUS = ["Nothing at all.", "Could not have done better.",
-                     "There is not a thing you need to do better."]
+#: From issue 13: scored training 0.73, 0.96 and 1.00 before familiarity and the voices
+#: of the corpus that say such things.
+PRAISE_FROM_THE_ISSUE = ["Nothing at all.", "Could not have done better.",
+                         "There is not a thing you need to do better."]
+#: Nothing in the corpus is about physics, taxes or poetry.
+UNLIKE_THE_CORPUS = [
+    "Quantum chromodynamics describes colour charge carried by quarks and gluons.",
+    "Tax returns for freelancers must list every invoice issued in the fiscal year.",
+    "The sonnet's volta turns on the ninth line, recasting the octave's grief."]
 LIKE_THE_CORPUS = "Journalsystemet kraschar varje gång jag ska signera en ordination."
+
+
+@pytest.mark.parametrize("text", PRAISE_FROM_THE_ISSUE)
+def test_praise_gets_no_confident_category(classifier, text):
+    prediction = classifier.predict_one(text)
+    assert prediction.labels == [] or (prediction.needs_review
+                                       and max(prediction.scores.values()) < 0.75)
 
 
 @pytest.mark.parametrize("text", UNLIKE_THE_CORPUS)
@@ -36,11 +49,16 @@ def test_a_text_like_the_corpus_keeps_its_confident_score(classifier):
     assert not prediction.needs_review
 
 
-@pytest.mark.parametrize("text", ["", "   ", "!!! ???"])
-def test_a_text_without_words_is_wholly_unfamiliar_and_gets_no_category(classifier, text):
+@pytest.mark.parametrize("text", ["", "   "])
+def test_an_empty_text_is_wholly_unfamiliar_and_gets_no_category(classifier, text):
     prediction = classifier.predict_one(text)
     assert prediction.familiarity == 0.0
     assert prediction.labels == []
+
+
+def test_punctuation_alone_gets_no_category(classifier):
+    """The corpus's empty answers ("-", "–") make it familiar; either way, no category."""
+    assert classifier.predict_one("!!! ???").labels == []
 
 
 def test_tempering_never_moves_a_score_across_its_threshold():
