@@ -212,8 +212,9 @@ def adverse_events(filters: ReportFilters, names: Naming | None = None,
     batch_size = batch_size or current_app.config["EXPORT_BATCH_SIZE"]
     query = (filtered_reports(filters).options(joinedload(Report.unit))
              .order_by(Report.id).execution_options(yield_per=batch_size))
-    for batch in db.session.scalars(query).partitions():
-        yield from (adverse_event(report, names) for report in batch)
+    with db.session.scalars(query) as result:  # a server-side cursor on PostgreSQL
+        for batch in result.partitions():
+            yield from (adverse_event(report, names) for report in batch)
 
 
 def _entry(resource: dict) -> dict:
@@ -264,9 +265,9 @@ def bundle_chunks(filters: ReportFilters, actor: User | None, project: str | Non
 def _streamed(filters: ReportFilters, names: Naming, manifest: Manifest, actor: User | None,
               batch_size: int) -> Iterator[bytes]:
     encode = json.JSONEncoder(ensure_ascii=False).encode
-    entries = (encode(_entry(resource)) for resource in
-               adverse_events(filters, names, batch_size))
-    pieces = _bundle_pieces(encode(_bundle_head()), entries, batch_size)
+    resources = adverse_events(filters, names, batch_size)
+    pieces = _bundle_pieces(encode(_bundle_head()),
+                            (encode(_entry(resource)) for resource in resources), batch_size)
     digest = hashlib.sha256()
     try:
         for data, rows in pieces:
@@ -276,6 +277,7 @@ def _streamed(filters: ReportFilters, names: Naming, manifest: Manifest, actor: 
         manifest.complete = True
     finally:
         pieces.close()
+        resources.close()  # and with it the cursor, before the audit entry's transaction
         manifest.sha256 = digest.hexdigest()
         record("export.fhir", actor, **asdict(manifest))
 
