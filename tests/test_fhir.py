@@ -388,3 +388,10 @@ def test_the_validation_refuses_a_broken_resource(app, make_report, broken):
     broken(resource)
     with pytest.raises(FHIRValidationError):
         AdverseEvent(resource)
+
+
+def test_characters_xml_does_not_allow_leave_the_narrative_well_formed(app, make_report):
+    resource = resource_of(app, make_report("Skärmen\x0bfrös\x1b[0m och & <inget> hände"))
+    assert_valid(resource)
+    [paragraph] = ElementTree.fromstring(resource["text"]["div"])
+    assert paragraph.text == "Skärmen\ufffdfrös\ufffd[0m och & <inget> hände"

@@ -15,6 +15,7 @@ impact and handling status) have Vaka code systems under `VAKA_FHIR`.
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -125,6 +126,11 @@ def _category(category: str) -> dict:
     return _concept(*codings, text=category)
 
 
+#: Characters XML 1.0 does not allow (the narrative is XHTML); a text may hold them.
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
+
+
 def _narrative(report: Report) -> dict:
     """The de-identified text (and suggestion) as the resource's narrative, escaped."""
     if report.text_removed_on is not None:
@@ -134,7 +140,8 @@ def _narrative(report: Report) -> dict:
         paragraphs = [report.text_deidentified or "(no text)"]
         if report.suggestion_deidentified:
             paragraphs.append(f"Suggestion: {report.suggestion_deidentified}")
-    body = "".join(f"<p>{escape(paragraph)}</p>" for paragraph in paragraphs)
+    body = "".join(f"<p>{escape(NOT_XML.sub(REPLACEMENT, paragraph))}</p>"
+                   for paragraph in paragraphs)
     return {"status": "additional",
             "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{body}</div>'}
 
