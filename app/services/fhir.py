@@ -36,8 +36,6 @@ from models import Impact, Report, User, db
 #: Where Vaka's own code systems and extensions are named: the same in every installation.
 VAKA_FHIR = "https://vaka.example/fhir"
 HL7_TERMINOLOGY = "http://terminology.hl7.org/CodeSystem"
-#: The FHIR release the resources follow.
-FHIR_VERSION = "4.0.1"
 
 #: Vaka's categories in HL7's adverse-event-category, where one fits (safety has none).
 HL7_CATEGORIES = {
