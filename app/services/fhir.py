@@ -26,9 +26,9 @@ from itertools import islice
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from app.services import NotFound, ServiceError
+from app.services import NotFound
 from app.services.audit import record
-from app.services.export import PROJECT_NAME, pseudonym, pseudonym_key
+from app.services.export import check_project, pseudonym, pseudonym_key
 from app.services.report_queries import ReportFilters, filtered_reports
 from app.times import zone
 from models import Impact, Report, User, db
@@ -97,8 +97,7 @@ def naming(project: str | None = None) -> Naming:
     known_issues = f"{base}/known-issues"
     if project is None:
         return Naming(f"{base}/reports", known_issues)
-    if not PROJECT_NAME.fullmatch(project):
-        raise ServiceError("a project name is 1-64 letters, digits, dots, dashes or underscores")
+    check_project(project)
     return Naming(f"{base}/export/{project}/reports", known_issues, pseudonym_key(project))
 
 
@@ -181,7 +180,7 @@ def adverse_event(report: Report, names: Naming | None = None) -> dict:
         resource["category"] = [_category(category) for category in report.categories]
     resource["event"] = _concept(_coding(code_system("area"), report.area),
                                  text=f"{report.kind}: {report.area}")
-    resource["subject"] = SUBJECT
+    resource["subject"] = dict(SUBJECT)
     resource["date"] = _occurred(report.occurred_at)
     resource["recordedDate"] = report.submitted_on.isoformat()
     resource["location"] = {"reference": "#unit"}
