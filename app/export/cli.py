@@ -118,19 +118,27 @@ def aggregates_command(min_cell: int | None, **filters) -> None:
               help="The file to write; - is standard output.")
 def fhir_command(report_id: int | None, project: str | None, output, **filters) -> None:
     """Write FHIR R4 AdverseEvents: one report's, or a Bundle of the matching reports."""
-    if report_id is not None:
-        if any(value for value in filters.values()):
-            raise click.UsageError("--report takes no filters")
-        try:
-            resource = report_resource(report_id, None, project)
-        except NotFound as error:
-            raise click.BadParameter(str(error), param_hint="--report") from error
-        except ServiceError as error:
-            raise click.BadParameter(str(error), param_hint="--project") from error
-        output.write((json.dumps(resource, ensure_ascii=False) + "\n").encode())
-        return
+    if report_id is None:
+        _write_bundle(_filters(**filters), project, output)
+    elif any(filters.values()):
+        raise click.UsageError("--report takes no filters")
+    else:
+        _write_resource(report_id, project, output)
+
+
+def _write_resource(report_id: int, project: str | None, output) -> None:
     try:
-        chunks = bundle_chunks(_filters(**filters), None, project)
+        resource = report_resource(report_id, None, project)
+    except NotFound as error:
+        raise click.BadParameter(str(error), param_hint="--report") from error
+    except ServiceError as error:
+        raise click.BadParameter(str(error), param_hint="--project") from error
+    output.write((json.dumps(resource, ensure_ascii=False) + "\n").encode())
+
+
+def _write_bundle(filters: ReportFilters, project: str | None, output) -> None:
+    try:
+        chunks = bundle_chunks(filters, None, project)
     except ServiceError as error:
         raise click.BadParameter(str(error), param_hint="--project") from error
     for chunk in chunks:
