@@ -34,6 +34,7 @@ ACTION_NAMES = {
     "report.redact": _l("Redacted identifiers in a report"),
     "export.reports": _l("Exported reports"),
     "export.aggregates": _l("Exported aggregate counts"),
+    "export.fhir": _l("Exported reports as FHIR AdverseEvents"),
     "model.activate": _l("Activated a model version"),
     "job.retry": _l("Retried a failed background job"),
     "report.message": _l("Sent a message to a reporter"),

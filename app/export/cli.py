@@ -1,5 +1,7 @@
-"""``flask --app app export reports|codebook|aggregates``: the research files from a shell."""
+"""``flask --app app export reports|codebook|aggregates|fhir``: the research files from a
+shell."""
 
+import json
 import sys
 from datetime import datetime
 
@@ -7,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.services import ServiceError
+from app.services import NotFound, ServiceError
 from app.services.aggregates import aggregates_csv
 from app.services.export import (
     CODEBOOK_LANGUAGES,
@@ -18,10 +20,12 @@ from app.services.export import (
     export_size,
     unit_ids,
 )
+from app.services.fhir import bundle_chunks, report_resource
 from app.services.report_queries import ReportFilters
 from models import CATEGORIES, Kind, Status
 
-export_cli = AppGroup("export", help="Write the research files: reports, codebook, counts.")
+export_cli = AppGroup("export", help="Write the research files: reports, codebook, counts, "
+                      "FHIR.")
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
@@ -103,3 +107,40 @@ def aggregates_command(min_cell: int | None, **filters) -> None:
     """Print reports per category x unit x week, small counts suppressed."""
     min_cell = min_cell or current_app.config["AGGREGATE_MIN_CELL"]
     click.echo(aggregates_csv(_filters(**filters), min_cell, None), nl=False)
+
+
+@export_cli.command("fhir")
+@click.option("--report", "report_id", type=click.IntRange(min=1),
+              help="One report's number (12 for V-000012): its AdverseEvent alone.")
+@filter_options
+@click.option("--project", help="Pseudonymise report numbers and units for this project.")
+@click.option("--output", "-o", type=click.File("wb"), default="-", show_default=True,
+              help="The file to write; - is standard output.")
+def fhir_command(report_id: int | None, project: str | None, output, **filters) -> None:
+    """Write FHIR R4 AdverseEvents: one report's, or a Bundle of the matching reports."""
+    if report_id is None:
+        _write_bundle(_filters(**filters), project, output)
+    elif any(filters.values()):
+        raise click.UsageError("--report takes no filters")
+    else:
+        _write_resource(report_id, project, output)
+
+
+def _write_resource(report_id: int, project: str | None, output) -> None:
+    try:
+        resource = report_resource(report_id, None, project)
+    except NotFound as error:
+        raise click.BadParameter(str(error), param_hint="--report") from error
+    except ServiceError as error:
+        raise click.BadParameter(str(error), param_hint="--project") from error
+    output.write((json.dumps(resource, ensure_ascii=False) + "\n").encode())
+
+
+def _write_bundle(filters: ReportFilters, project: str | None, output) -> None:
+    try:
+        chunks = bundle_chunks(filters, None, project)
+    except ServiceError as error:
+        raise click.BadParameter(str(error), param_hint="--project") from error
+    for chunk in chunks:
+        output.write(chunk)
+    output.flush()

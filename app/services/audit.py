@@ -22,7 +22,7 @@ from models.base import in_write_transaction
 ACTIONS = ("job.retry", "login.success", "login.failure", "logout", "report.view", "report.review",
            "report.redact", "report.message", "report.answer", "report.assign",
            "report.status", "report.risk", "report.handoff", "report.comment", "export.reports",
-           "export.aggregates", "model.activate", "retention.apply",
+           "export.aggregates", "export.fhir", "model.activate", "retention.apply",
            "user.create", "user.role", "user.disable", "user.enable", "user.password_reset",
            "unit.create", "unit.rename", "unit.deactivate", "unit.reactivate",
            "known_issue.create", "known_issue.edit", "known_issue.attach", "known_issue.detach",

@@ -87,9 +87,14 @@ class ExportOptions:
     project: str | None = None
 
     def __post_init__(self) -> None:
-        if self.project is not None and not PROJECT_NAME.fullmatch(self.project):
-            raise ServiceError("a project name is 1-64 letters, digits, dots, dashes or "
-                               "underscores")
+        if self.project is not None:
+            check_project(self.project)
+
+
+def check_project(project: str) -> None:
+    """ServiceError unless `project` is a research project's name (PROJECT_NAME)."""
+    if not PROJECT_NAME.fullmatch(project):
+        raise ServiceError("a project name is 1-64 letters, digits, dots, dashes or underscores")
 
 
 @dataclass(frozen=True)
