@@ -27,6 +27,7 @@ from wtforms.validators import (
 )
 
 from app.forms import AREA_NAMES, IMPACT_NAMES, KIND_NAMES, choices, strip, unix_newlines
+from app.times import local_now
 from models import MESSAGE_MAX, Area, Impact, Kind
 
 TEXT_MIN, TEXT_MAX = 10, 10_000
@@ -77,7 +78,7 @@ class TextLength:
 
 
 def _now_minute() -> datetime:
-    return datetime.now().replace(second=0, microsecond=0)
+    return local_now().replace(second=0, microsecond=0)
 
 
 class ReportForm(FlaskForm):
@@ -189,7 +190,7 @@ class ReportForm(FlaskForm):
         field = self._time_inputs()[chosen]
         if field.errors:
             return None
-        now, today = datetime.now(), chosen == "today"
+        now, today = local_now(), chosen == "today"
         if field.data is None:
             raise ValidationError(ENTER_TIME if today else ENTER_DATE_AND_TIME)
         moment = datetime.combine(now.date(), field.data) if today else field.data
