@@ -88,12 +88,10 @@ class ReportForm(FlaskForm):
         _l("What happened?"), filters=[unix_newlines, strip],
         validators=[DataRequired(message=_l("Write what happened.")),
                     TextLength(min=TEXT_MIN, max=TEXT_MAX)],
-        description=_l("Describe the event or your feedback. Do not write patients' names "
-                       "or personal identity numbers."))
-    when = RadioField(
-        _l("When did it happen?"), choices=choices(WHEN_CHOICES), validators=[Optional()],
-        description=_l("If you send the report anonymously, only the hour is kept, "
-                       "not the minutes."))
+        description=_l("Do not write patients' names or personal identity numbers."))
+    # What an anonymous report keeps of the time is said beside the choice to be anonymous.
+    when = RadioField(_l("When did it happen?"), choices=choices(WHEN_CHOICES),
+                      validators=[Optional()])
     time_today = TimeField(_l("Time, if earlier today"), validators=[Optional()],
                            invalid_value_message=ENTER_TIME)
     occurred_at = DateTimeLocalField(_l("Date and time, if another day"),
@@ -111,8 +109,9 @@ class ReportForm(FlaskForm):
     identity = RadioField(_l("Send the report"), choices=choices(IDENTITY_CHOICES),
                           default="anonymous",
                           description=_l("Anonymously, you get a receipt code to follow the "
-                                         "report instead, and it is not listed under "
-                                         "“My reports”."))
+                                         "report instead, it is not listed under “My "
+                                         "reports”, and only the hour of when it happened "
+                                         "is kept."))
     submission_token = HiddenField(validators=[
         DataRequired(message=_l("The form was incomplete. Please send it again.")),
         Regexp(r"^[A-Za-z0-9_-]{22,64}$",
