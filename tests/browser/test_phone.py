@@ -253,7 +253,21 @@ def test_the_send_button_is_on_the_first_screen_of_a_phone(
 def send_on_first_screen(phone: Page, name: str) -> None:
     send = phone.locator(".report-form input[type=submit]").bounding_box()
     assert phone.evaluate("window.scrollY") == 0
+    print(f"\n{name}: the send button ends at y = {send['y'] + send['height']:.0f} px")
     assert send["height"] >= MIN_TARGET_PX
     assert send["y"] + send["height"] <= PHONE["height"], first_screen_layout(phone)
     ARTIFACTS.mkdir(exist_ok=True)
     phone.screenshot(path=ARTIFACTS / f"reporter-first-screen-{name}-phone.png")
+
+
+@pytest.mark.browser
+def test_the_login_pages_error_summary_takes_the_focus_and_leads_to_the_field(
+        phone: Page, live_server: str) -> None:
+    phone.goto(f"{live_server}/login")
+    phone.locator("main form input[type=submit]").tap()
+    summary = phone.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(phone.locator("#email")).to_have_attribute("aria-invalid", "true")
+    summary.get_by_role("link", name="Enter your password.").tap()
+    expect(phone.locator("#password")).to_be_focused()
+    no_sideways_scroll(phone)
