@@ -342,7 +342,7 @@ def test_the_time_choices_are_in_swedish(client, make_unit):
     make_unit()
     page = client.get("/", headers={"Accept-Language": "sv"}).get_data(as_text=True)
     for label in ("Alldeles nyss", "Tidigare i dag", "En annan dag", "Klockslag, om det var",
-                  "bara timmen, inte minuterna"):
+                  "av tidpunkten sparas bara timmen"):
         assert label in page
 
 
