@@ -15,6 +15,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from models import utcnow
+
 #: The zones' names as a page says them; another zone is named by its key.
 ZONE_NAMES = {"Europe/Stockholm": _l("Swedish time")}
 
@@ -31,6 +33,12 @@ def zone_name() -> str:
 def to_local(moment: datetime) -> datetime:
     """A stored UTC time (naive) in the configured zone."""
     return moment.replace(tzinfo=UTC).astimezone(zone())
+
+
+def local_now() -> datetime:
+    """The region's wall-clock time now (naive), whatever the server's own zone: what a
+    reporter's "just now" and "earlier today" mean."""
+    return to_local(utcnow()).replace(tzinfo=None)
 
 
 def localtime(moment: datetime | None, stored_utc: bool = True, label: bool = True,

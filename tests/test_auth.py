@@ -1,5 +1,7 @@
 """Logging in and out."""
 
+import re
+
 import pytest
 
 from models import User, db
@@ -114,3 +116,24 @@ def test_bad_password_changes_are_refused(client, make_user, login, data, messag
 
 def test_password_page_needs_a_login(client):
     assert client.get("/account/password").status_code == 302
+
+
+def test_a_login_sent_back_leads_with_an_error_summary_linking_to_the_fields(client):
+    page = client.post("/login", data={"email": "", "password": ""}).get_data(as_text=True)
+    start = page.index('<div class="error-summary"')
+    summary = page[start:page.index("</ul>", start)]
+    assert "autofocus" in summary
+    assert '<a href="#email">Enter your e-mail address.</a>' in summary
+    assert '<a href="#password">Enter your password.</a>' in summary
+    assert "Nothing you typed is lost" not in page, "the password is not given back"
+    for name in ("email", "password"):
+        tag = re.search(rf'<input[^>]*id="{name}"[^>]*>', page).group(0)
+        assert 'aria-invalid="true"' in tag and f'aria-describedby="{name}-error"' in tag
+        assert f'id="{name}-error"' in page
+
+
+def test_a_wrong_password_is_in_the_summary_too(client, make_user):
+    user = make_user()
+    page = client.post("/login", data={"email": user.email, "password": "wrong password!"}
+                       ).get_data(as_text=True)
+    assert '<a href="#password">Wrong e-mail or password.</a>' in page

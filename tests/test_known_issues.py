@@ -9,11 +9,14 @@ from flask import render_template
 from sqlalchemy import func, select
 
 from app.known_issues import report_panels
+from app.services import known_issues as known_issues_service
 from app.services import similarity as similarity_service
 from app.services.drafts import ReportDraft
 from app.services.known_issues import (
     SPARKLINE_WEEKS,
+    attach_reports,
     create_known_issue,
+    edit_known_issue,
     suggest_known_issues,
     summaries,
 )
@@ -521,3 +524,35 @@ def test_the_panels_attach_and_come_back_to_the_report(app, client, coordinator,
         "issue": str(issue_id), "report_ids": str(lab_reports[1]), "next": back})
     assert response.headers["Location"] == back
     assert issue_of(app, lab_reports[1]) == issue_id
+
+
+def test_a_kept_profile_is_read_again_when_its_reports_move_or_its_words_change(
+        app, make_user, report, monkeypatch):
+    """Profiles are kept for a while (PROFILE_TTL_S); a change here never waits for that."""
+    coordinator = make_user("coordinator")
+    issue_id = new_issue(app, coordinator, "Printer labels", [report(PRINTER[0])])
+    new, lab = report(LAB[2]), [report(text) for text in LAB[:2]]
+
+    def suggested() -> list[int]:
+        with app.app_context():
+            return [issue.id for issue, _ in suggest_known_issues(new)]
+
+    def change(action, *args) -> None:
+        with app.app_context():
+            action(issue_id, *args, db.session.get(User, coordinator.id))
+
+    assert suggested() == []  # the printer profile is now kept
+    change(attach_reports, lab)
+    assert suggested() == [issue_id], "its reports moved: read again"
+    reads = []
+    original = known_issues_service._read_profiles
+    monkeypatch.setattr(known_issues_service, "_read_profiles",
+                        lambda issues: reads.append([i.id for i in issues]) or original(issues))
+    suggested()
+    assert reads == [[]], "kept: nothing read"
+    change(edit_known_issue, "Lab results missing", None)
+    suggested()
+    assert reads[-1] == [issue_id], "a new title is read at once"
+    monkeypatch.setattr(known_issues_service, "PROFILE_TTL_S", 0)
+    suggested()
+    assert reads[-1] == [issue_id], "after PROFILE_TTL_S it is read again"

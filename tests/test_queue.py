@@ -5,9 +5,17 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from models import AuditEvent, KnownIssue, Report, db, utcnow
+from models import (
+    AuditEvent,
+    EmergingIssue,
+    EmergingIssueReport,
+    KnownIssue,
+    Report,
+    db,
+    utcnow,
+)
 from tests.helpers import days_ago, fetch_report
 
 
@@ -318,3 +326,144 @@ def test_each_report_shows_a_line_of_its_text_and_the_bulk_form_follows_the_tabl
     assert re.search(r'<td colspan="8" class="excerpt">Etiketterna skrivs ut på fel patient.<',
                      page)
     assert page.index("</table>") < page.index('id="bulk"')
+
+
+# Grouped by known or emerging issue ------------------------------------------------------
+
+@pytest.fixture
+def groups(app, make_report, rate, coordinator):
+    """A known issue (three open reports, one finished), an open emerging issue (two), a
+    forming one (a single report: no group yet) and two reports in no group."""
+    with app.app_context():
+        issue = KnownIssue(title="Provsvar saknas", created_by_id=coordinator.id)
+        db.session.add(issue)
+        db.session.commit()
+        issue_id = issue.id
+    known = [make_report(f"Provsvar {n}", known_issue_id=issue_id, submitted=days_ago(n + 1))
+             for n in range(3)]
+    make_report("Provsvar klart", known_issue_id=issue_id, status="closed")
+    emerging = [make_report(f"Etiketter {n}", submitted=days_ago(n + 1)) for n in range(2)]
+    alone = make_report("Ensam grupp")
+    singles = [make_report("Ingen grupp", submitted=days_ago(4)), make_report("Ingen heller")]
+    with app.app_context():
+        open_group = EmergingIssue(title="etiketter · skrivare", status="open", member_count=2)
+        forming = EmergingIssue(title="ensam", status="forming", member_count=1)
+        db.session.add_all([open_group, forming])
+        db.session.flush()
+        db.session.add_all([EmergingIssueReport(report_id=r, emerging_issue_id=open_group.id)
+                            for r in emerging])
+        db.session.add(EmergingIssueReport(report_id=alone, emerging_issue_id=forming.id))
+        db.session.commit()
+        emerging_id = open_group.id
+    rate(known[1], 4, 4)  # the known issue's most urgent report: the group's place
+    rate(singles[0], 3, 3)
+    rate(emerging[0], 2, 2)
+    return dict(known_issue=issue_id, known=known, emerging_issue=emerging_id,
+                emerging=emerging, alone=alone, singles=singles)
+
+
+def group_rows(page: str) -> list[str]:
+    """The grouped queue's group rows as text, in order."""
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", row)).strip() for row in re.findall(
+        r'<tbody class="report-row group-row">(.*?)</tbody>', page, re.S)]
+
+
+def rows_in_order(page: str) -> list[str]:
+    """Group titles and report references as the rows come."""
+    return re.findall(r'class="group-link"[^>]*><strong>([^<]+)</strong></a>|>(V-\d{6})<', page)
+
+
+def test_grouped_queue_shows_each_issue_as_one_row_in_its_first_reports_place(
+        client, groups):
+    page = unescape(client.get("/triage/?group=issue").get_data(as_text=True))
+    assert [title or reference for title, reference in rows_in_order(page)] == [
+        "Provsvar saknas", ref(groups["singles"][0]), "etiketter · skrivare",
+        ref(groups["alone"]), ref(groups["singles"][1])]
+    known_row, emerging_row = group_rows(page)
+    assert known_row.startswith("Known issue Provsvar saknas · 3 reports · latest ")
+    assert emerging_row.startswith("Emerging issue etiketter · skrivare · 2 reports · latest ")
+    # To the hour: an anonymous report keeps no finer time.
+    assert re.fullmatch(r".* · latest \d{4}-\d\d-\d\d at \d\d:00 \([^)]+\)", known_row)
+
+
+def test_a_group_row_counts_only_the_reports_the_filters_keep(client, groups):
+    page = unescape(client.get("/triage/?group=issue&status=").get_data(as_text=True))
+    assert group_rows(page)[0].startswith("Known issue Provsvar saknas · 4 reports")
+    searched = unescape(client.get("/triage/?group=issue&q=etiketter").get_data(as_text=True))
+    assert [title or reference for title, reference in rows_in_order(searched)] == [
+        "etiketter · skrivare"]
+
+
+def test_a_group_rows_link_opens_the_queue_of_its_reports_keeping_the_filters(client, groups):
+    page = unescape(client.get("/triage/?group=issue&order=newest").get_data(as_text=True))
+    links = re.findall(r'<a class="group-link" href="([^"]+)">', page)
+    emerging_id, known_id = groups["emerging_issue"], groups["known_issue"]
+    assert sorted(links) == sorted([f"/triage/?order=newest&known_issue={known_id}",
+                                    f"/triage/?order=newest&emerging_issue={emerging_id}"])
+    emerging = unescape(client.get(f"/triage/?emerging_issue={emerging_id}")
+                        .get_data(as_text=True))
+    assert references(emerging) == [ref(i) for i in groups["emerging"]]
+    assert "Emerging issue: etiketter · skrivare" in emerging, "the chip names the group"
+    assert references(client.get(f"/triage/?known_issue={known_id}").get_data(as_text=True)) \
+        == [ref(groups["known"][1]), ref(groups["known"][0]), ref(groups["known"][2])]
+
+
+def test_grouped_pages_follow_the_cursor_without_repeating_a_group(client, groups,
+                                                                   make_report):
+    later = [make_report(f"Sist {n}", submitted=days_ago(9 - n)) for n in range(2)]
+    seen = []
+    link = "/triage/?group=issue"
+    pages = 0
+    while link:
+        response = client.get(link)
+        assert response.status_code == 200
+        page = unescape(response.get_data(as_text=True))
+        seen += [title or reference for title, reference in rows_in_order(page)]
+        link, pages = next_link(page), pages + 1
+    assert pages == 2, "five rows a page in the tests"
+    assert seen == ["Provsvar saknas", ref(groups["singles"][0]), "etiketter · skrivare",
+                    ref(groups["alone"]), ref(groups["singles"][1]), *map(ref, later)]
+
+
+def test_a_report_in_a_known_issue_and_an_emerging_one_counts_in_the_known_issue(
+        app, client, groups):
+    with app.app_context():
+        report = db.session.get(Report, groups["emerging"][1])
+        report.known_issue_id = groups["known_issue"]
+        db.session.commit()
+    rows = group_rows(unescape(client.get("/triage/?group=issue").get_data(as_text=True)))
+    assert rows[0].startswith("Known issue Provsvar saknas · 4 reports")
+    assert rows[1].startswith("Emerging issue etiketter · skrivare · 1 report ")
+
+
+def test_the_grouped_page_runs_the_same_queries_however_many_groups(app, client, groups,
+                                                                    make_report, coordinator):
+    def statements() -> int:
+        seen = []
+        with app.app_context():
+            engine = db.engine
+        listen = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            assert client.get("/triage/?group=issue").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+        return len(seen)
+
+    before = statements()
+    with app.app_context():
+        for n in range(3):
+            issue = KnownIssue(title=f"Fel {n}", created_by_id=coordinator.id)
+            db.session.add(issue)
+            db.session.flush()
+            group_id = issue.id
+            db.session.commit()
+            make_report(f"Fel {n}", known_issue_id=group_id)
+    assert statements() == before
+
+
+@pytest.mark.parametrize("query", ["group=everything", "emerging_issue=abc",
+                                   "emerging_issue=0"])
+def test_bad_grouping_arguments_are_rejected_with_400(client, make_report, coordinator, query):
+    make_report()
+    assert client.get(f"/triage/?{query}").status_code == 400

@@ -3,12 +3,14 @@
 import re
 import secrets
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from app.services import NotFound
 from app.services.drafts import report_for_receipt
+from config import TestingConfig
 from models import Label, Report, db
 from tests.helpers import RECEIPT, all_reports, form_data
 
@@ -23,10 +25,15 @@ def test_form_renders_with_units_and_a_fresh_token(client, make_unit):
     assert tokens and again and tokens != again
 
 
+def wall_clock() -> datetime:
+    """The region's wall-clock time (TIME_ZONE), which the form's times are in."""
+    return datetime.now(ZoneInfo(TestingConfig.TIME_ZONE)).replace(tzinfo=None)
+
+
 def today_at(delta: timedelta) -> datetime:
     """Now moved by `delta`; the test is skipped when that falls on another day."""
-    moment = datetime.now() + delta
-    if moment.date() != datetime.now().date():
+    moment = wall_clock() + delta
+    if moment.date() != wall_clock().date():
         pytest.skip("too close to midnight for another time today")
     return moment
 
@@ -53,10 +60,10 @@ def test_just_now_is_the_minute_of_sending_for_a_named_report(app, client, make_
                                                              make_user, login):
     unit = make_unit()
     login(make_user())
-    before = datetime.now().replace(second=0, microsecond=0)
+    before = wall_clock().replace(second=0, microsecond=0)
     response = client.post("/", data=form_data(unit.id, identity="named", when="now",
                                                occurred_at=""))
-    after = datetime.now()
+    after = wall_clock()
     assert response.status_code == 200
     [report] = all_reports(app)
     assert before <= report.occurred_at <= after and report.occurred_at.second == 0
@@ -69,7 +76,38 @@ def test_earlier_today_is_the_time_typed_on_todays_date(app, client, make_unit, 
     client.post("/", data=form_data(unit.id, identity="named", when="today", time_today="00:05",
                                     occurred_at=""))
     [report] = all_reports(app)
-    assert report.occurred_at == datetime.combine(datetime.now().date(), time(0, 5))
+    assert report.occurred_at == datetime.combine(wall_clock().date(), time(0, 5))
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("00:10", datetime(2026, 3, 2, 0, 10)),
+                                               ("23:50", None)])
+def test_earlier_today_is_the_regions_day_not_the_servers(app, client, make_unit, make_user,
+                                                          login, monkeypatch, typed, stored):
+    """At 23:30 UTC on 1 March it is 00:30 on 2 March in Stockholm: "earlier today" at
+    00:10 is 2 March, and 23:50 has not come yet (the server's day would take both)."""
+    monkeypatch.setattr("app.times.utcnow", lambda: datetime(2026, 3, 1, 23, 30, 15))
+    unit = make_unit()
+    login(make_user())
+    response = client.post("/", data=form_data(unit.id, identity="named", when="today",
+                                                time_today=typed, occurred_at=""))
+    if stored is None:
+        assert response.status_code == 400
+        assert "has not come yet today" in response.get_data(as_text=True)
+        assert all_reports(app) == []
+    else:
+        assert response.status_code == 200
+        [report] = all_reports(app)
+        assert report.occurred_at == stored
+
+
+def test_just_now_is_the_regions_wall_clock(app, client, make_unit, make_user, login,
+                                            monkeypatch):
+    monkeypatch.setattr("app.times.utcnow", lambda: datetime(2026, 7, 1, 22, 15, 40))
+    unit = make_unit()
+    login(make_user())
+    client.post("/", data=form_data(unit.id, identity="named", when="now", occurred_at=""))
+    [report] = all_reports(app)
+    assert report.occurred_at == datetime(2026, 7, 2, 0, 15), "summer time: UTC+2"
 
 
 @pytest.mark.parametrize("fields", [{"time_today": "00:05", "occurred_at": ""},
@@ -83,14 +121,14 @@ def test_a_time_typed_without_picking_its_choice_counts(app, client, make_unit, 
     del data["when"]
     assert client.post("/", data=data).status_code == 200
     [report] = all_reports(app)
-    assert report.occurred_at == (datetime.combine(datetime.now().date(), time(0, 5))
+    assert report.occurred_at == (datetime.combine(wall_clock().date(), time(0, 5))
                                   if fields["time_today"] else datetime(2026, 3, 14, 8, 30))
 
 
 @pytest.mark.parametrize("when", ["now", "today", "other_day"])
 def test_an_anonymous_report_keeps_when_it_happened_to_the_hour(app, client, make_unit, when):
     unit = make_unit()
-    moment = {"now": datetime.now(), "today": today_at(-timedelta(minutes=1)),
+    moment = {"now": wall_clock(), "today": today_at(-timedelta(minutes=1)),
               "other_day": datetime(2026, 3, 14, 8, 59)}[when]
     typed = {"now": {}, "today": {"time_today": f"{moment:%H:%M}"},
              "other_day": {"occurred_at": f"{moment:%Y-%m-%dT%H:%M}"}}[when]
@@ -98,7 +136,7 @@ def test_an_anonymous_report_keeps_when_it_happened_to_the_hour(app, client, mak
     assert client.post("/", data=data).status_code == 200
     [report] = all_reports(app)
     # Just now: the hour of sending, which may have begun since `moment`.
-    hours = {to_the_hour(moment)} | ({to_the_hour(datetime.now())} if when == "now" else set())
+    hours = {to_the_hour(moment)} | ({to_the_hour(wall_clock())} if when == "now" else set())
     assert report.occurred_at in hours
 
 
@@ -241,7 +279,7 @@ def test_named_report_has_no_receipt(app, make_report, make_user, ctx):
     ("occurred_at", "yesterday", "Enter a date and time"),
     ("occurred_at", "", "Enter a date and time"),
     ("occurred_at", "1999-12-31T23:00", "too far back"),
-    ("occurred_at", (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+    ("occurred_at", (wall_clock() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
      "cannot be in the future"),
     ("when", "tomorrow", "Not a valid choice"),
     ("kind", "complaint", "Not a valid choice"),
@@ -304,7 +342,7 @@ def test_the_time_choices_are_in_swedish(client, make_unit):
     make_unit()
     page = client.get("/", headers={"Accept-Language": "sv"}).get_data(as_text=True)
     for label in ("Alldeles nyss", "Tidigare i dag", "En annan dag", "Klockslag, om det var",
-                  "bara timmen, inte minuterna"):
+                  "av tidpunkten sparas bara timmen"):
         assert label in page
 
 

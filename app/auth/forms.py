@@ -7,8 +7,13 @@ from app.services.users import MIN_PASSWORD_LENGTH, password_weakness
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
+    # Each message names its field: the page's error summary lists them.
+    email = EmailField(_l("E-mail"), validators=[
+        DataRequired(_l("Enter your e-mail address.")),
+        Length(max=254, message=_l("The e-mail address is too long."))])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Enter your password.")),
+        Length(max=1000, message=_l("The password is too long."))])
     next = HiddenField()
     submit = SubmitField(_l("Log in"))
 

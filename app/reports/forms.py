@@ -27,6 +27,7 @@ from wtforms.validators import (
 )
 
 from app.forms import AREA_NAMES, IMPACT_NAMES, KIND_NAMES, choices, strip, unix_newlines
+from app.times import local_now
 from models import MESSAGE_MAX, Area, Impact, Kind
 
 TEXT_MIN, TEXT_MAX = 10, 10_000
@@ -77,7 +78,7 @@ class TextLength:
 
 
 def _now_minute() -> datetime:
-    return datetime.now().replace(second=0, microsecond=0)
+    return local_now().replace(second=0, microsecond=0)
 
 
 class ReportForm(FlaskForm):
@@ -87,12 +88,10 @@ class ReportForm(FlaskForm):
         _l("What happened?"), filters=[unix_newlines, strip],
         validators=[DataRequired(message=_l("Write what happened.")),
                     TextLength(min=TEXT_MIN, max=TEXT_MAX)],
-        description=_l("Describe the event or your feedback. Do not write patients' names "
-                       "or personal identity numbers."))
-    when = RadioField(
-        _l("When did it happen?"), choices=choices(WHEN_CHOICES), validators=[Optional()],
-        description=_l("If you send the report anonymously, only the hour is kept, "
-                       "not the minutes."))
+        description=_l("Do not write patients' names or personal identity numbers."))
+    # What an anonymous report keeps of the time is said beside the choice to be anonymous.
+    when = RadioField(_l("When did it happen?"), choices=choices(WHEN_CHOICES),
+                      validators=[Optional()])
     time_today = TimeField(_l("Time, if earlier today"), validators=[Optional()],
                            invalid_value_message=ENTER_TIME)
     occurred_at = DateTimeLocalField(_l("Date and time, if another day"),
@@ -110,8 +109,9 @@ class ReportForm(FlaskForm):
     identity = RadioField(_l("Send the report"), choices=choices(IDENTITY_CHOICES),
                           default="anonymous",
                           description=_l("Anonymously, you get a receipt code to follow the "
-                                         "report instead, and it is not listed under "
-                                         "“My reports”."))
+                                         "report instead, it is not listed under “My "
+                                         "reports”, and only the hour of when it happened "
+                                         "is kept."))
     submission_token = HiddenField(validators=[
         DataRequired(message=_l("The form was incomplete. Please send it again.")),
         Regexp(r"^[A-Za-z0-9_-]{22,64}$",
@@ -189,7 +189,7 @@ class ReportForm(FlaskForm):
         field = self._time_inputs()[chosen]
         if field.errors:
             return None
-        now, today = datetime.now(), chosen == "today"
+        now, today = local_now(), chosen == "today"
         if field.data is None:
             raise ValidationError(ENTER_TIME if today else ENTER_DATE_AND_TIME)
         moment = datetime.combine(now.date(), field.data) if today else field.data

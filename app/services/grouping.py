@@ -362,6 +362,10 @@ def get_emerging_issue(issue_id: int) -> EmergingIssue:
     return group
 
 
+def emerging_issue_title(issue_id: int) -> str | None:
+    return db.session.scalar(select(EmergingIssue.title).where(EmergingIssue.id == issue_id))
+
+
 def _undecided(issue_id: int) -> EmergingIssue:
     group = get_emerging_issue(issue_id)
     if not group.is_undecided:

@@ -11,13 +11,17 @@ date) for its reporters, named and anonymous, to read with their report.
 
 Suggestions compare term profiles (app.services.similarity): a known issue's
 profile is the centroid of its `PROFILE_REPORTS` newest reports and its title
-and description.
+and description. Each process keeps the profiles it read for `PROFILE_TTL_S`
+(see `profiles`): the report page and the reporter's form compare with every
+open known issue, and reading their profiles each time cost most of the page.
 """
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, distinct, func, select, union_all
 
@@ -57,6 +61,9 @@ NOTE_MAX = 5000
 PROFILE_REPORTS = 30
 #: Open known issues a new report is compared with (the newest ones).
 SUGGESTION_POOL = 100
+#: Seconds a process reuses a known issue's profile it read. A report that joined the
+#: issue in another process (or by itself, through the grouping) shows in it after that.
+PROFILE_TTL_S = 60
 #: Below this cosine a known issue or a report is not proposed.
 MIN_SUGGESTION = 0.25
 #: Weeks in a known issue's sparkline, the current one last.
@@ -131,6 +138,7 @@ def move_reports(reports: Sequence[Report], issue: KnownIssue, actor: User | Non
             continue
         record("known_issue.attach", actor, "report", report.id, known_issue=issue.id,
                previous=report.known_issue_id, **details)
+        forget_profiles([report.known_issue_id, issue.id])
         report.known_issue_id = issue.id
         moved += 1
     return moved
@@ -186,6 +194,7 @@ def detach_report(issue_id: int, report_id: int, actor: User) -> None:
         if report is None or report.known_issue_id != issue.id:
             raise NotFound("the report is not in this known issue")
         report.known_issue_id = None
+        forget_profiles([issue_id])
         record("known_issue.detach", actor, "report", report_id, known_issue=issue_id)
         leave(issue, report, actor)
 
@@ -372,8 +381,53 @@ def other_open_issues(issue_id: int | None = None) -> list[KnownIssue]:
 
 # Suggestions -------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _KeptProfile:
+    read_at: float
+    #: The title and description it was made with: an edit makes it stale at once.
+    words: str
+    vector: KeyedVector
+
+
+def _kept_profiles() -> dict[int, _KeptProfile]:
+    """This app's profiles by known issue id (one app per process in production)."""
+    return current_app.extensions.setdefault("vaka.issue_profiles", {})
+
+
+def _words(issue: KnownIssue) -> str:
+    return f"{issue.title}\n{issue.description or ''}"
+
+
+def forget_profiles(issue_ids: Iterable[int | None]) -> None:
+    """Read these known issues' profiles anew next time (their reports changed here)."""
+    kept = _kept_profiles()
+    for issue_id in issue_ids:
+        kept.pop(issue_id, None)
+
+
 def profiles(issues: Sequence[KnownIssue]) -> dict[int, KeyedVector]:
     """Each known issue's term profile: its newest reports' terms and its own words.
+
+    A profile read less than `PROFILE_TTL_S` ago with the same title and description
+    is reused; the others are read in one statement (`_read_profiles`).
+    """
+    kept, now = _kept_profiles(), time.monotonic()
+    found: dict[int, KeyedVector] = {}
+    stale = []
+    for issue in issues:
+        entry = kept.get(issue.id)
+        if entry and entry.words == _words(issue) and now - entry.read_at < PROFILE_TTL_S:
+            found[issue.id] = entry.vector
+        else:
+            stale.append(issue)
+    read = _read_profiles(stale)
+    for issue in stale:
+        kept[issue.id] = _KeptProfile(now, _words(issue), read[issue.id])
+    return found | read
+
+
+def _read_profiles(issues: Sequence[KnownIssue]) -> dict[int, KeyedVector]:
+    """The profiles of `issues` from the database.
 
     The reports' weights are summed in the database (one statement, an index
     range scan with a LIMIT per issue), so few rows come back.
@@ -394,7 +448,7 @@ def profiles(issues: Sequence[KnownIssue]) -> dict[int, KeyedVector]:
     for issue in issues:
         # Its title and description count as one more report.
         profile = totals[issue.id]
-        for key, weight in text_vector(f"{issue.title}\n{issue.description or ''}").items():
+        for key, weight in text_vector(_words(issue)).items():
             profile[key] = profile.get(key, 0.0) + weight
         profiles[issue.id] = normalized(profile)
     return profiles

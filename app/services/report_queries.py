@@ -13,7 +13,15 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.services import NotFound, ServiceError
-from models import CATEGORIES, OPEN_STATUSES, Report, db, search_condition, utcnow
+from models import (
+    CATEGORIES,
+    OPEN_STATUSES,
+    EmergingIssueReport,
+    Report,
+    db,
+    search_condition,
+    utcnow,
+)
 
 #: Category filter values beyond the three categories.
 OTHER, UNCLASSIFIED, NEEDS_REVIEW = "other", "unclassified", "needs_review"
@@ -45,6 +53,8 @@ class ReportFilters:
     assignee: int | Literal["none"] | None = None
     #: A known issue's id, or NONE for reports in no known issue.
     known_issue: int | Literal["none"] | None = None
+    #: An emerging issue's id: only its member reports.
+    emerging_issue: int | None = None
     #: Only open reports whose due time has passed.
     overdue: bool = False
     #: Words the text must all contain (see `search_words`).
@@ -96,6 +106,9 @@ def filtered_reports(filters: ReportFilters, *columns) -> Select:
         query = query.where(_is_or_none(Report.assignee_id, filters.assignee))
     if filters.known_issue is not None:
         query = query.where(_is_or_none(Report.known_issue_id, filters.known_issue))
+    if filters.emerging_issue is not None:
+        query = query.where(Report.id.in_(select(EmergingIssueReport.report_id).where(
+            EmergingIssueReport.emerging_issue_id == filters.emerging_issue)))
     if filters.overdue:
         query = query.where(Report.due_at < utcnow(), Report.status.in_(sorted(OPEN_STATUSES)))
     if filters.search:

@@ -8,12 +8,25 @@ is the last row's values of the order's columns, readable in a shared URL.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import InstrumentedAttribute, joinedload
+from sqlalchemy.sql.elements import KeyedColumnElement
 
 from app.services import ServiceError
 from app.services.audit import record
@@ -29,6 +42,9 @@ from app.services.workflow import (
 from models import (
     CATEGORIES,
     OPEN_STATUSES,
+    EmergingIssue,
+    EmergingIssueReport,
+    EmergingStatus,
     KnownIssue,
     Report,
     Status,
@@ -55,11 +71,32 @@ ORDER_COLUMNS: dict[str, tuple[tuple[InstrumentedAttribute, bool], ...]] = {
 _CURSOR_SEPARATOR = "~"
 
 
+class GroupKind(StrEnum):
+    KNOWN_ISSUE = "known_issue"
+    EMERGING = "emerging"
+
+
+@dataclass(frozen=True)
+class IssueGroup:
+    """A known or emerging issue shown as one row of a grouped queue."""
+
+    kind: GroupKind
+    id: int
+    title: str
+    #: Its reports that match the queue's filters.
+    count: int
+    #: The hour its latest matching report came in.
+    last_report_at: datetime | None
+
+
 @dataclass(frozen=True)
 class QueuePage:
     reports: list[Report]
     #: The cursor of the next page, or None on the last page.
     next_cursor: str | None
+    #: In a grouped queue: the group a row stands for, by the id of the report that
+    #: holds its place (its first report in the queue's order). Other rows are reports.
+    groups: dict[int, IssueGroup] = field(default_factory=dict)
 
 
 def _cursor_value(value: object) -> str:
@@ -98,7 +135,7 @@ def parse_cursor(cursor: str, order: str) -> tuple[object, ...]:
         raise ServiceError("not a position in this queue") from None
 
 
-def _after(columns: Sequence[tuple[InstrumentedAttribute, bool]],
+def _after(columns: Sequence[tuple[KeyedColumnElement, bool]],
            values: tuple[object, ...]) -> ColumnElement[bool]:
     """Rows after `values` in the order: the first differing column decides.
 
@@ -129,6 +166,111 @@ def queue_page(filters: ReportFilters, order: str = QueueOrder.URGENCY,
     more = len(reports) > per_page
     reports = reports[:per_page]
     return QueuePage(reports, make_cursor(reports[-1], order) if more else None)
+
+
+def _known_issue_members(filters: ReportFilters, columns: list) -> Select:
+    return filtered_reports(filters, *columns, literal(GroupKind.KNOWN_ISSUE).label("kind"),
+                            Report.known_issue_id.label("group_id")
+                            ).where(Report.known_issue_id.is_not(None))
+
+
+def _emerging_members(filters: ReportFilters, columns: list) -> Select:
+    """Members of open emerging issues, but those already in a known issue (a forming
+    group of one report is no group yet, as on the emerging issues' page)."""
+    return (filtered_reports(filters, *columns, literal(GroupKind.EMERGING).label("kind"),
+                             EmergingIssueReport.emerging_issue_id.label("group_id"))
+            .join(EmergingIssueReport, EmergingIssueReport.report_id == Report.id)
+            .join(EmergingIssue, EmergingIssue.id == EmergingIssueReport.emerging_issue_id)
+            .where(EmergingIssue.status == EmergingStatus.OPEN,
+                   Report.known_issue_id.is_(None)))
+
+
+def _in_no_group() -> ColumnElement[bool]:
+    in_emerging = exists().where(
+        EmergingIssueReport.report_id == Report.id,
+        EmergingIssue.id == EmergingIssueReport.emerging_issue_id,
+        EmergingIssue.status == EmergingStatus.OPEN)
+    return and_(Report.known_issue_id.is_(None), ~in_emerging)
+
+
+def _ordered(query: Select, columns: Sequence[tuple[KeyedColumnElement, bool]],
+             after: str | None, order: str, limit: int) -> Select:
+    if after:
+        query = query.where(_after(columns, parse_cursor(after, order)))
+    return query.order_by(*(column.desc() if descending else column
+                            for column, descending in columns)).limit(limit)
+
+
+def grouped_queue_page(filters: ReportFilters, order: str = QueueOrder.URGENCY,
+                       after: str | None = None, per_page: int = 25) -> QueuePage:
+    """One page of the queue with each known issue and open emerging issue as one row.
+
+    A group takes the place of its first matching report in the queue's order, so
+    the same keyset cursor pages groups and single reports alike. Two queries find
+    the page: the groups' first reports (one grouped query over the grouped reports
+    that match, numbered per group by a window function), and the reports in no
+    group (the queue's own index walk); the page is the first of both together.
+    """
+    order_columns = ORDER_COLUMNS[order]
+    keys = [column for column, _ in order_columns]
+    members = union_all(_known_issue_members(filters, [*keys, Report.submitted_hour]),
+                        _emerging_members(filters, [*keys, Report.submitted_hour])).subquery()
+    group = (members.c.kind, members.c.group_id)
+    ranked = select(
+        *(members.c[column.key] for column in keys), *group,
+        func.row_number().over(partition_by=group, order_by=[
+            members.c[column.key].desc() if descending else members.c[column.key]
+            for column, descending in order_columns]).label("place"),
+        func.count().over(partition_by=group).label("matching"),
+        func.max(members.c.submitted_hour).over(partition_by=group).label("last_hour"),
+    ).subquery()
+    first_reports = select(ranked).where(ranked.c.place == 1).subquery()
+    first_columns = [(first_reports.c[column.key], descending)
+                     for column, descending in order_columns]
+    heads = db.session.execute(_ordered(select(first_reports), first_columns, after, order,
+                                        per_page + 1)).all()
+    singles = db.session.execute(_ordered(
+        filtered_reports(filters, *keys, null().label("kind"), null().label("group_id"),
+                         null().label("matching"), null().label("last_hour")).where(_in_no_group()),
+        order_columns, after, order, per_page + 1)).all()
+    rows = sorted([*heads, *singles], key=lambda row: _sort_key(row, order_columns))
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    reports = _reports_in_order([row.id for row in rows])
+    groups = _issue_groups(rows)
+    return QueuePage(reports, make_cursor(reports[-1], order) if more else None, groups)
+
+
+def _sort_key(row: Row, columns: Sequence[tuple[InstrumentedAttribute, bool]]) -> tuple:
+    """A row's place in the queue's order, for merging groups and single reports."""
+    key = []
+    for column, descending in columns:
+        value = getattr(row, column.key)
+        number = value.toordinal() if isinstance(value, date) else float(value)
+        key.append(-number if descending else number)
+    return tuple(key)
+
+
+def _reports_in_order(report_ids: list[int]) -> list[Report]:
+    found = {report.id: report for report in db.session.scalars(
+        select(Report).where(Report.id.in_(report_ids))
+        .options(joinedload(Report.unit), joinedload(Report.assignee))).unique()}
+    return [found[report_id] for report_id in report_ids]
+
+
+def _issue_groups(rows: Sequence[Row]) -> dict[int, IssueGroup]:
+    """The groups among a page's rows, by the id of the report holding each one's place
+    (two queries: the known issues' titles and the emerging issues')."""
+    wanted = {kind: [row.group_id for row in rows if row.kind == kind] for kind in GroupKind}
+    titles = {(GroupKind.KNOWN_ISSUE, issue_id): title for issue_id, title in db.session.execute(
+        select(KnownIssue.id, KnownIssue.title)
+        .where(KnownIssue.id.in_(wanted[GroupKind.KNOWN_ISSUE])))}
+    titles |= {(GroupKind.EMERGING, issue_id): title for issue_id, title in db.session.execute(
+        select(EmergingIssue.id, EmergingIssue.title)
+        .where(EmergingIssue.id.in_(wanted[GroupKind.EMERGING])))}
+    return {row.id: IssueGroup(GroupKind(row.kind), row.group_id,
+                               titles[(row.kind, row.group_id)], row.matching, row.last_hour)
+            for row in rows if row.kind is not None}
 
 
 #: Counts above this are shown as "more than" it: counting every open report of a

@@ -5,13 +5,21 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
+    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.forms import (
@@ -33,7 +41,7 @@ from app.services.report_queries import (
     ReportFilters,
     search_words,
 )
-from app.services.triage import Decision, QueueOrder, parse_cursor
+from app.services.triage import Decision, GroupKind, QueueOrder, parse_cursor
 from app.services.workflow import HANDOFF_ID_MAX
 from models import CATEGORIES, COMMENT_MAX, OPEN_STATUSES, User
 
@@ -45,6 +53,11 @@ ORDER_NAMES = {
     QueueOrder.NEWEST: _l("Newest first"),
     QueueOrder.REVIEW: _l("Uncertain first, then most urgent"),
 }
+#: The group switch's value that shows each known or emerging issue as one row.
+BY_ISSUE = "issue"
+GROUP_NAMES = {BY_ISSUE: _l("One row per known or emerging issue")}
+GROUP_KIND_NAMES = {GroupKind.KNOWN_ISSUE: _l("Known issue"),
+                    GroupKind.EMERGING: _l("Emerging issue")}
 
 
 class QueueFilterForm(DateRangeForm):
@@ -67,7 +80,12 @@ class QueueFilterForm(DateRangeForm):
                            default="")
     assignee = SelectField(_l("Assignee"), default="")
     known_issue = SelectField(_l("Known issue"), default="")
+    #: Set by a grouped queue's link to an emerging issue's reports (not a field shown).
+    emerging_issue = IntegerField(_l("Emerging issue"),
+                                  validators=[Optional(), NumberRange(min=1)])
     overdue = BooleanField(_l("Overdue only"))
+    group = SelectField(_l("Rows"), default="",
+                        choices=choices(GROUP_NAMES, blank=_l("One row per report")))
     order = SelectField(_l("Order"), choices=choices(ORDER_NAMES), default=QueueOrder.URGENCY)
     #: The keyset cursor: where the page starts (set by the pager, not a field).
     after = StringField(validators=[Optional(), Length(max=100)])
@@ -126,6 +144,7 @@ class QueueFilterForm(DateRangeForm):
             date_from=self.date_from.data, date_to=self.date_to.data,
             assignee=_id_or_none(self.assignee.data),
             known_issue=_id_or_none(self.known_issue.data),
+            emerging_issue=self.emerging_issue.data,
             overdue=self.overdue.data, search=search_words(self.q.data or ""))
 
 

@@ -14,13 +14,17 @@ from app.reports.forms import MessageForm
 from app.services import NotFound, ServiceError
 from app.services.audit import record
 from app.services.classification import report_bands
+from app.services.grouping import emerging_issue_title
 from app.services.identifiers import redact_report
 from app.services.known_issues import attach_reports, other_open_issues
 from app.services.messages import message_reporter
 from app.services.report_queries import get_report
 from app.services.triage import (
+    GroupKind,
+    IssueGroup,
     Neighbours,
     decide_report,
+    grouped_queue_page,
     known_issue_choices,
     label_reports,
     queue_counts,
@@ -30,7 +34,15 @@ from app.services.triage import (
 from app.services.units import unit_choices
 from app.services.workflow import assign, coordinators, set_status
 from app.triage.detail import decision_defaults, detail_context
-from app.triage.forms import BAND_NAMES, BulkAction, BulkForm, DecisionForm, QueueFilterForm
+from app.triage.forms import (
+    BAND_NAMES,
+    BY_ISSUE,
+    GROUP_KIND_NAMES,
+    BulkAction,
+    BulkForm,
+    DecisionForm,
+    QueueFilterForm,
+)
 from models import MESSAGE_MAX, utcnow
 
 bp = Blueprint("triage", __name__, url_prefix="/triage")
@@ -52,13 +64,25 @@ def queue():
     if not form.validate():
         return render_template("triage/queue.html", form=form, page=None,
                                counts=queue_counts(), chips=[]), 400
-    page = queue_page(form.to_filters(), form.order.data, form.after.data or None,
-                      per_page=current_app.config["QUEUE_PAGE_SIZE"])
+    pager = grouped_queue_page if form.group.data == BY_ISSUE else queue_page
+    page = pager(form.to_filters(), form.order.data, form.after.data or None,
+                 per_page=current_app.config["QUEUE_PAGE_SIZE"])
     bulk_form = BulkForm(_assignees(), _open_issues(), formdata=None, next=request.full_path)
     return render_template("triage/queue.html", form=form, page=page, bulk_form=bulk_form,
                            now=utcnow(), counts=queue_counts(), chips=_chips(form),
                            bands=report_bands(page.reports), band_names=BAND_NAMES,
-                           queue_args=request.args.to_dict())
+                           queue_args=request.args.to_dict(),
+                           group_kind_names=GROUP_KIND_NAMES,
+                           group_urls={report_id: _group_url(group)
+                                       for report_id, group in page.groups.items()})
+
+
+def _group_url(group: IssueGroup) -> str:
+    """The queue as it is, but ungrouped and showing only this group's reports."""
+    args = {name: value for name, value in request.args.items()
+            if name not in ("after", "group", "known_issue", "emerging_issue")}
+    parameter = "known_issue" if group.kind == GroupKind.KNOWN_ISSUE else "emerging_issue"
+    return url_for("triage.queue", **args, **{parameter: group.id})
 
 
 @dataclass(frozen=True)
@@ -72,9 +96,16 @@ class FilterChip:
 
 def _chips(form: QueueFilterForm) -> list[FilterChip]:
     args = {name: value for name, value in request.args.items() if name != "after"}
-    return [FilterChip(label, value, url_for("triage.queue", **{
+    return [FilterChip(label, _chip_value(parameter, value), url_for("triage.queue", **{
         name: value for name, value in args.items() if name != parameter}))
         for parameter, label, value in form.chosen()]
+
+
+def _chip_value(parameter: str, value: str) -> str:
+    """A chip's value as it reads: an emerging issue by its title, not its id."""
+    if parameter == "emerging_issue":
+        return emerging_issue_title(int(value)) or value
+    return value
 
 
 @bp.post("/bulk")

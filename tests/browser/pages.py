@@ -64,6 +64,7 @@ def submit_report(page: Page) -> tuple[str, str]:
 
 def log_in(page: Page, base_url: str, user: User, password: str = PASSWORD) -> None:
     page.goto(f"{base_url}/login")
-    page.get_by_label("E-mail").fill(user.email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    # By the fields' ids, so that it logs in whatever the page's language.
+    page.locator("#email").fill(user.email)
+    page.locator("#password").fill(password)
+    page.locator("main form input[type=submit]").click()

@@ -225,3 +225,28 @@ def test_page_is_accessible_and_fits_a_phone(site: Site, endpoint: str) -> None:
     finally:
         page.close()
     assert not problems, f"{endpoint}:\n" + "\n".join(problems)
+
+
+#: The queue's goal at 1366 × 900: at least this many rows (with a line of text) in view.
+ROWS_IN_VIEW = 10
+
+
+@pytest.mark.parametrize("query", ["", "?group=issue"])
+def test_the_queue_shows_ten_rows_above_the_fold_grouped_or_not(site: Site, query: str) -> None:
+    """The tests' pages hold 5 rows (TestingConfig): ten fit if the first row starts high
+    enough for ten of the tallest row seen to end within the window."""
+    page = site.contexts[Role.COORDINATOR].new_page()
+    try:
+        page.set_viewport_size({"width": 1366, "height": 900})
+        page.goto(f"{site.base_url}/triage/{query}")
+        rows = page.evaluate("""() => [...document.querySelectorAll('tbody.report-row')]
+            .map(row => [row.getBoundingClientRect().top, row.getBoundingClientRect().height])""")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"triage.queue{'-grouped' if query else ''}-desktop.png")
+        first_top, tallest = rows[0][0], max(height for _top, height in rows)
+        assert first_top + ROWS_IN_VIEW * tallest <= 900, rows
+        if query:
+            assert page.locator("tbody.group-row").count() >= 1, "the demo has groups"
+            assert not _violations(page)
+    finally:
+        page.close()

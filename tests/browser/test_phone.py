@@ -33,9 +33,9 @@ TARGETS = ("label.option, button:visible, select, input:not([type=hidden]):not([
 MIN_TARGET_PX = 44
 
 
-def new_context(browser: Browser, viewport: dict) -> BrowserContext:
+def new_context(browser: Browser, viewport: dict, locale: str = "en-US") -> BrowserContext:
     phone = viewport == PHONE
-    context = browser.new_context(locale="en-US", viewport=viewport, is_mobile=phone,
+    context = browser.new_context(locale=locale, viewport=viewport, is_mobile=phone,
                                   has_touch=phone, device_scale_factor=2 if phone else 1)
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     return context
@@ -217,3 +217,57 @@ def test_every_reporter_page_fits_and_passes_axe(
     finally:
         context.close()
     assert len(seen) == 9
+
+
+def first_screen_layout(page: Page) -> str:
+    """Where the form's parts sit (px from the top, and how wide), to tell what pushes the
+    button down."""
+    return page.evaluate("""() => [...document.querySelectorAll(
+        'header.site > *, header nav li, main h1, .report-form > *')]
+        .filter(e => e.offsetParent !== null)
+        .map(e => {
+            const box = e.getBoundingClientRect();
+            return `${e.tagName.toLowerCase()}.${e.className || e.id} ${Math.round(box.width)}`
+                   + ` wide: ${Math.round(box.top)}-${Math.round(box.bottom)}`;
+        }).join('\\n')""")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("reporter", ["anonymous", "staff"])
+@pytest.mark.parametrize("language", ["en-US", "sv-SE"])
+def test_the_send_button_is_on_the_first_screen_of_a_phone(
+        browser: Browser, live_server: str, make_unit, make_user, reporter: str,
+        language: str) -> None:
+    make_unit(UNIT)
+    context = new_context(browser, PHONE, locale=language)
+    try:
+        phone = context.new_page()
+        if reporter == "staff":
+            log_in(phone, live_server, make_user("staff"))
+        phone.goto(f"{live_server}/")
+        send_on_first_screen(phone, f"{reporter}-{language}")
+    finally:
+        context.close()
+
+
+def send_on_first_screen(phone: Page, name: str) -> None:
+    send = phone.locator(".report-form input[type=submit]").bounding_box()
+    assert phone.evaluate("window.scrollY") == 0
+    print(f"\n{name}: the send button ends at y = {send['y'] + send['height']:.0f} px")
+    assert send["height"] >= MIN_TARGET_PX
+    assert send["y"] + send["height"] <= PHONE["height"], first_screen_layout(phone)
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=ARTIFACTS / f"reporter-first-screen-{name}-phone.png")
+
+
+@pytest.mark.browser
+def test_the_login_pages_error_summary_takes_the_focus_and_leads_to_the_field(
+        phone: Page, live_server: str) -> None:
+    phone.goto(f"{live_server}/login")
+    phone.locator("main form input[type=submit]").tap()
+    summary = phone.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(phone.locator("#email")).to_have_attribute("aria-invalid", "true")
+    summary.get_by_role("link", name="Enter your password.").tap()
+    expect(phone.locator("#password")).to_be_focused()
+    no_sideways_scroll(phone)

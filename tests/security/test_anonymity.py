@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.request import Request, urlopen
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import url_for
@@ -34,6 +35,7 @@ from sqlalchemy import select, text
 from app.services.demo import load_demo_data
 from app.services.drafts import ReportDraft
 from app.services.reports import submit_report
+from config import TestingConfig
 from models import Report, User, db, utcnow
 from tests.helpers import PASSWORD, RECEIPT, form_data, persist
 
@@ -56,13 +58,14 @@ class Window:
 
     @property
     def clock_minutes(self) -> set[datetime]:
-        """Every minute a clock showed meanwhile, in UTC and in the machine's local time
-        (log formatters and the report form's "now" use that one)."""
-        offset = datetime.now() - utcnow()
+        """Every minute a clock showed meanwhile, in UTC, in the machine's local time (log
+        formatters use it) and in the region's (the report form's "now" uses that one)."""
+        offsets = {datetime.now() - utcnow(), region_clock() - utcnow()}
         minute = (self.start - timedelta(seconds=1)).replace(second=0, microsecond=0)
         shown = set()
         while minute <= self.end + timedelta(seconds=1):
-            shown |= {minute, (minute + offset).replace(second=0, microsecond=0)}
+            shown |= {minute} | {(minute + offset).replace(second=0, microsecond=0)
+                                 for offset in offsets}
             minute += timedelta(minutes=1)
         return shown
 
@@ -163,9 +166,14 @@ def occurrence(when: str) -> dict[str, str]:
     if when == "now":
         return {"when": "now", "occurred_at": ""}
     if when == "typed now":  # the reporter types the clock's time under "earlier today"
-        return {"when": "today", "time_today": f"{datetime.now():%H:%M}", "occurred_at": ""}
+        return {"when": "today", "time_today": f"{region_clock():%H:%M}", "occurred_at": ""}
     return {"when": "other_day",
-            "occurred_at": f"{datetime.now() - timedelta(days=1, hours=3):%Y-%m-%dT%H:%M}"}
+            "occurred_at": f"{region_clock() - timedelta(days=1, hours=3):%Y-%m-%dT%H:%M}"}
+
+
+def region_clock() -> datetime:
+    """The wall clock a reporter reads: the region's (TIME_ZONE)."""
+    return datetime.now(ZoneInfo(TestingConfig.TIME_ZONE)).replace(tzinfo=None)
 
 
 @pytest.mark.parametrize("when", ["yesterday", "now", "typed now"])
