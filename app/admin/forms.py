@@ -70,6 +70,10 @@ ACTION_NAMES = {
     "emerging_issue.split": _l("Split an emerging issue"),
     "emerging_issue.dismiss": _l("Dismissed an emerging issue"),
     "emerging_issue.move_out": _l("Moved a report out of an emerging issue"),
+    "api_token.create": _l("Created an API token"),
+    "api_token.revoke": _l("Revoked an API token"),
+    "api_token.failure": _l("Refused an API token"),
+    "report.submit_for_user": _l("Sent a report in someone's name (API)"),
 }
 #: Translated names of the kinds of object an event is about.
 OBJECT_NAMES = {
