@@ -9,8 +9,10 @@ scheme, each operation's scope). An operation is one view in app/api/routes.py:
 
 import copy
 import re
+from collections.abc import Callable
+from functools import wraps
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
 from pydantic import ValidationError
 from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
@@ -51,13 +53,31 @@ spec = SpecTree(
 )
 
 
-def operation(ok: int, model: type | None, *, token: bool = True, **validated) -> object:
+def operation(ok: int, model: type | None, *, token: bool = True, **validated) -> Callable:
     """spectree's validation for an operation answering `ok` with `model` (None: a file),
-    or with a problem for every status that can go wrong."""
+    or with a problem for every status that can go wrong. A body must be JSON (spectree
+    would skip validating a form's)."""
     problems = COMMON_PROBLEMS + (TOKEN_PROBLEMS if token else ())
+    if "json" in validated:
+        problems += (415,)
     responses = {f"HTTP_{status}": Problem for status in problems}
     responses[f"HTTP_{ok}"] = model
-    return spec.validate(resp=Response(**responses), **validated)
+    validate = spec.validate(resp=Response(**responses), **validated)
+
+    def decorator(view: Callable) -> Callable:
+        checked = validate(view)
+        if "json" not in validated:
+            return checked
+
+        @wraps(checked)
+        def json_only(*args, **kwargs):
+            if not request.is_json:
+                raise ApiProblem(415, "Send the body as JSON (Content-Type: application/json).")
+            return checked(*args, **kwargs)
+
+        return json_only
+
+    return decorator
 
 
 #: Operations whose success is a file, not JSON: their path and its media type.
@@ -93,7 +113,7 @@ def openapi_document(app: Flask) -> dict:
 def _endpoint(app: Flask, path: str, method: str) -> str:
     """The endpoint of the rule the document calls `path` ("/api/v1/reports/{report_id}")."""
     return next(rule.endpoint for rule in app.url_map.iter_rules()
-                if re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule) == path
+                if re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule) == path
                 and method.upper() in rule.methods)
 
 

@@ -22,12 +22,14 @@ TITLES = {
     ErrorKind.NOT_FOUND: "Not found",
     ErrorKind.METHOD: "Method not allowed",
     ErrorKind.TOO_LARGE: "The request is too large",
+    ErrorKind.MEDIA_TYPE: "The body is not JSON",
     ErrorKind.RATE_LIMITED: "Too many requests",
     ErrorKind.SERVER: "Something went wrong on the server",
 }
 KIND_BY_STATUS = {400: ErrorKind.MALFORMED, 401: ErrorKind.UNAUTHENTICATED,
                   403: ErrorKind.FORBIDDEN, 404: ErrorKind.NOT_FOUND, 405: ErrorKind.METHOD,
-                  413: ErrorKind.TOO_LARGE, 422: ErrorKind.VALIDATION,
+                  413: ErrorKind.TOO_LARGE, 415: ErrorKind.MEDIA_TYPE,
+                  422: ErrorKind.VALIDATION,
                   429: ErrorKind.RATE_LIMITED}
 
 

@@ -14,6 +14,7 @@ from app.api import FILE_RESPONSES, PREFIX, bp, openapi_document, operation
 from app.api.auth import calling_token, current_token, token_required
 from app.api.problems import ApiProblem
 from app.api.schemas import (
+    ID_MAX,
     AlertList,
     AlertOut,
     ExportQuery,
@@ -181,7 +182,7 @@ def queue(query: QueueQuery):
                         next_cursor=page.next_cursor)
 
 
-@bp.get("/reports/<int:report_id>")
+@bp.get(f"/reports/<int(min=1, max={ID_MAX}):report_id>")
 @api_auth_per_address
 @token_required("triage")
 @operation(200, ReportOut)

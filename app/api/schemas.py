@@ -1,7 +1,8 @@
 """What the JSON API reads and writes, as pydantic models: they validate requests and
 are the OpenAPI document's schemas (app/api/__init__.py)."""
 
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -18,13 +19,23 @@ from models import CATEGORIES, Area, Impact, Kind, KnownIssueStatus, Status
 from models.alert import AlertKind, AlertState
 
 #: Database ids are positive and fit PostgreSQL's integer.
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+ID_MAX = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 
 
 def _printable(text: str) -> str:
     if has_control_character(text):
         raise ValueError("holds a control character")
     return text
+
+
+def _iso_date(value: object) -> object:
+    """Only a YYYY-MM-DD date (pydantic would take a number of seconds since 1970 too)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("write the date as YYYY-MM-DD")
+    if not isinstance(value, str | date):
+        raise ValueError("write the date as YYYY-MM-DD")
+    return value
 
 
 def _as_typed(text: str) -> str:
@@ -34,6 +45,10 @@ def _as_typed(text: str) -> str:
 
 
 Printable = Annotated[str, AfterValidator(_printable)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+#: A stored time (UTC without a zone) written as RFC 3339, with its offset.
+Utc = Annotated[datetime, AfterValidator(lambda moment: moment.replace(tzinfo=UTC)
+                                         if moment.tzinfo is None else moment)]
 FormText = Annotated[str, BeforeValidator(lambda v: _as_typed(v) if isinstance(v, str) else v),
                      AfterValidator(_printable)]
 
@@ -131,8 +146,8 @@ class ReportFilter(_Model):
     area: Area | None = None
     impact: Impact | None = None
     language: Language | None = None
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: IsoDate | None = None
+    date_to: IsoDate | None = None
     assignee: IdOrNone | None = Field(default=None, description=f'"{NONE}": unassigned.')
     known_issue: IdOrNone | None = Field(default=None, description=f'"{NONE}": in none.')
     overdue: bool = False
@@ -173,7 +188,7 @@ class ReportOut(_Model):
     classified: bool
     needs_review: bool
     risk_score: int | None
-    due_at: datetime | None = Field(description="UTC.")
+    due_at: Utc | None
     known_issue_id: int | None
     assignee_id: int | None
 
@@ -193,8 +208,8 @@ class KnownIssueOut(_Model):
     title: str
     description: str | None
     status: KnownIssueStatus
-    created_at: datetime
-    resolved_at: datetime | None
+    created_at: Utc
+    resolved_at: Utc | None
 
 
 class KnownIssuePageOut(_Model):
@@ -209,7 +224,7 @@ class AlertOut(_Model):
     kind: AlertKind
     title: str
     state: AlertState
-    raised_at: datetime
+    raised_at: Utc
     known_issue_id: int | None
 
 
@@ -227,5 +242,6 @@ class ErrorKind(StrEnum):
     NOT_FOUND = "not-found"
     METHOD = "method-not-allowed"
     TOO_LARGE = "too-large"
+    MEDIA_TYPE = "unsupported-media-type"
     RATE_LIMITED = "rate-limited"
     SERVER = "server-error"
