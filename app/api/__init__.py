@@ -37,9 +37,16 @@ def _problem_hook(req, _resp, error: ValidationError | None, _instance, _adapter
         return
     if req.method != "GET" and req.get_data() and req.get_json(silent=True) is None:
         raise ApiProblem(400, "The body is not JSON (send Content-Type: application/json).")
-    errors = [FieldError(field=".".join(str(part) for part in e["loc"]) or "body",
-                         message=e["msg"]) for e in error.errors(include_url=False)]
+    errors = [FieldError(field=_field_name(e["loc"]), message=e["msg"])
+              for e in error.errors(include_url=False)]
     raise ApiProblem(422, "Some values are missing or not valid: see errors.", errors=errors)
+
+
+def _field_name(location: tuple) -> str:
+    """"status" for pydantic's ("status", "literal['open']"): the union member is left out."""
+    names = [str(part) for part in location if isinstance(part, int) or
+             re.fullmatch(r"\w+", str(part))]
+    return ".".join(names) or "body"
 
 
 spec = SpecTree(

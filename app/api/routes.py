@@ -73,8 +73,9 @@ def submit(json: NewReport):
     `api.report_for_user`, in the name of the active account `reporter_email` names.
     The same checks as the form; the same `idempotency_key` gives the same report back.
     """
-    token = calling_token(REPORT_FOR_USER if json.reporter_email else None, required=False)
-    reporter = _named_reporter(json.reporter_email) if json.reporter_email else None
+    named = json.reporter_email is not None
+    token = calling_token(REPORT_FOR_USER if named else None, required=named)
+    reporter = _named_reporter(json.reporter_email) if named else None
     submission = submit_report(_draft(json), reporter)
     if reporter is not None:
         record("report.submit_for_user", actor_label(token), "report", submission.report.id,
