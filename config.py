@@ -84,6 +84,9 @@ class Config:
     #: The report form asks for matching known issues as a reporter types (debounced).
     MATCHING_LIMIT_PER_ADDRESS = os.environ.get("MATCHING_LIMIT_PER_ADDRESS",
                                                 "120 per minute;2000 per hour")
+    #: Refused API tokens per client address (app/throttle.py).
+    API_AUTH_FAILURE_LIMIT_PER_ADDRESS = os.environ.get("API_AUTH_FAILURE_LIMIT_PER_ADDRESS",
+                                                        "20 per minute;100 per hour")
     #: How many reverse proxies in front of the app may set X-Forwarded-For (0: none,
     #: the header is ignored and the connecting address counts).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))

@@ -32,6 +32,7 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
         admin,
         alerts,
         anonymity,
+        api,
         auth,
         emerging,
         errors,
@@ -56,7 +57,7 @@ def create_app(config_class: type = Config, **overrides: object) -> Flask:
                       ops_instrument):
         extension.init_app(app)
     for feature in (reports, triage, export, auth, admin, known_issues, overview, alerts,
-                    emerging, ops_routes):
+                    emerging, ops_routes, api):
         app.register_blueprint(feature.bp)
     register_cli(app)
     init_jobs(app)

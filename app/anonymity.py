@@ -22,6 +22,9 @@ RECEIPT_PREFIX = "/status"
 #: The form's look-up of matching known issues while a reporter types: its time and
 #: its text would tie the reporter to the report.
 MATCHING_PATH = "/report/matching-issues"
+#: The API's report submission (anonymous ones too) and its receipt look-up; the queue,
+#: at the same path as the submission, goes unlogged with it.
+API_PATHS = ("/api/v1/reports", "/api/v1/receipt")
 #: What a browser fetches by itself while showing any page, the anonymous ones included.
 PAGE_RESOURCES = ("/static/", "/favicon.ico")
 #: The request line inside a development-server log message.
@@ -32,7 +35,8 @@ def unlogged(path: str) -> bool:
     """Whether a request for `path` (the WSGI PATH_INFO) leaves no access line."""
     path = re.sub("/+", "/", path) or "/"  # "//status" is redirected to "/status"
     receipt = path == RECEIPT_PREFIX or path.startswith(RECEIPT_PREFIX + "/")
-    return path in (FORM_PATH, MATCHING_PATH) or receipt or path.startswith(PAGE_RESOURCES)
+    return (path in (FORM_PATH, MATCHING_PATH, *API_PATHS) or receipt
+            or path.startswith(PAGE_RESOURCES))
 
 
 class AnonymousRequestFilter(logging.Filter):

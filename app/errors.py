@@ -6,6 +6,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, NotFound
 
 from app import services
+from app.api.problems import (
+    ApiProblem,
+    from_http_exception,
+    is_api_request,
+    problem_response,
+)
 
 
 def _render(error: HTTPException, message: str | None = None):
@@ -34,9 +40,15 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if is_api_request():
+            return from_http_exception(error)
         return _render(error)
 
     @app.errorhandler(services.NotFound)
     def missing_object(error: services.NotFound):
         """A report, user, unit or known issue a route asked a service for does not exist."""
-        return _render(NotFound())
+        return http_error(NotFound())
+
+    @app.errorhandler(ApiProblem)
+    def api_problem(problem: ApiProblem):
+        return problem_response(problem)

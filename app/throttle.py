@@ -45,6 +45,11 @@ receipt_per_address = limiter.limit(_limit("RECEIPT_LIMIT_PER_ADDRESS"), key_fun
 #: The report form's look-up of matching known issues while a reporter types.
 matching_per_address = limiter.limit(_limit("MATCHING_LIMIT_PER_ADDRESS"), key_func=client_key,
                                      scope="matching-address")
+#: Refused bearer tokens (401) on the JSON API, counted like failed logins: a client that
+#: keeps guessing is stopped, one whose token works is never counted.
+api_auth_per_address = limiter.limit(_limit("API_AUTH_FAILURE_LIMIT_PER_ADDRESS"),
+                                     key_func=client_key, scope="api-auth-address",
+                                     deduct_when=lambda response: response.status_code == 401)
 
 
 class _ForwardedForRemoved:

@@ -1,6 +1,7 @@
 """SQLAlchemy models. Imports neither `app` nor `ml`."""
 
 from models.alert import OPEN_ALERT_STATES, Alert, AlertKind, AlertState
+from models.api_token import ApiToken
 from models.audit import AuditEvent, AuditLogIsAppendOnly
 from models.base import db, transaction, utcnow
 from models.comment import COMMENT_MAX, Comment
@@ -37,7 +38,7 @@ from models.user import Role, User
 __all__ = [
     "ACTIVE_STATUSES", "CATEGORIES", "COMMENT_MAX", "MESSAGE_MAX", "OPEN_ALERT_STATES",
     "OPEN_STATUSES", "RISK_LEVELS", "UNDECIDED_STATUSES", "UPDATE_MAX", "Alert", "AlertKind",
-    "AlertState", "Area", "AuditEvent", "AuditLogIsAppendOnly", "Author", "Comment",
+    "AlertState", "ApiToken", "Area", "AuditEvent", "AuditLogIsAppendOnly", "Author", "Comment",
     "EmergingIssue", "EmergingIssueReport", "EmergingIssueTerm", "EmergingStatus",
     "FailedJob", "GroupingExclusion", "Impact", "Kind",
     "KnownIssue", "KnownIssueStatus", "KnownIssueUpdate", "Label", "LabelSource", "Message",

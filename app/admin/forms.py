@@ -6,6 +6,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
 )
@@ -17,9 +18,12 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.auth.access import PERMISSIONS
 from app.auth.forms import ChangePasswordForm
 from app.forms import choices
+from app.services.api_tokens import LIFETIME_DAYS_MAX, SYSTEM_MAX
 from app.services.audit import ACTIONS, AuditFilters
 from app.services.units import NAME_MAX
 from models import Role
@@ -71,6 +75,10 @@ ACTION_NAMES = {
     "emerging_issue.split": _l("Split an emerging issue"),
     "emerging_issue.dismiss": _l("Dismissed an emerging issue"),
     "emerging_issue.move_out": _l("Moved a report out of an emerging issue"),
+    "api_token.create": _l("Created an API token"),
+    "api_token.revoke": _l("Revoked an API token"),
+    "api_token.failure": _l("Refused an API token"),
+    "report.submit_for_user": _l("Sent a report in someone's name (API)"),
 }
 #: Translated names of the kinds of object an event is about.
 OBJECT_NAMES = {
@@ -148,3 +156,21 @@ class RoleForm(FlaskForm):
 
 class UnitForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=NAME_MAX)])
+
+
+class TokenForm(FlaskForm):
+    """A new API token: for which system, allowed what, for how long."""
+
+    system = StringField(_l("System"), validators=[DataRequired(), Length(max=SYSTEM_MAX)],
+                         description=_l("Which system will use it, e.g. the record system of "
+                                        "a hospital."))
+    #: The scopes are permission names, shown as they are written in the API's reference.
+    scopes = SelectMultipleField(
+        _l("Scopes"), choices=choices({name: name for name in PERMISSIONS}),
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        validators=[DataRequired(message=_l("Choose at least one scope."))],
+        description=_l("What the token allows: the permissions of the same names."))
+    lifetime_days = IntegerField(_l("Valid for (days)"), default=365,
+                                 validators=[DataRequired(),
+                                             NumberRange(min=1, max=LIFETIME_DAYS_MAX)])
+    submit = SubmitField(_l("Create the token"))

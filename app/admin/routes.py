@@ -14,11 +14,14 @@ from app.admin.forms import (
     NewUserForm,
     ResetPasswordForm,
     RoleForm,
+    TokenForm,
     UnitForm,
 )
 from app.auth.access import permission_required
 from app.charts import reliability_plots
 from app.guards import reject_unknown_args
+from app.services import ServiceError
+from app.services.api_tokens import create_token, revoke_token, tokens
 from app.services.audit import accounts_with_last_login, audit_page
 from app.services.classification import activate_version, all_versions
 from app.services.jobs import jobs_overview, retry_failed_job
@@ -39,7 +42,7 @@ from app.services.users import (
     reset_password,
     set_active,
 )
-from models import User
+from models import User, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -224,3 +227,27 @@ def unit_access(unit_id: int, change: str):
               if current.active else
               _("%(name)s is no longer offered on the report form.", name=current.name))
     return redirect(url_for("admin.unit", unit_id=unit_id))
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@permission_required("admin.tokens")
+def api_tokens():
+    """The JSON API's tokens; a new one is shown once, on the page that made it."""
+    form, secret = TokenForm(), None
+    if form.validate_on_submit():
+        try:
+            secret = create_token(form.system.data, set(form.scopes.data),
+                                  form.lifetime_days.data, current_user).secret
+        except ServiceError as error:
+            form.system.errors.append(str(error))
+    return render_template("admin/tokens.html", form=form, secret=secret, tokens=tokens(),
+                           now=utcnow(), revoke_form=FlaskForm()), 400 if form.errors else 200
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@permission_required("admin.tokens")
+def revoke_api_token(token_id: int):
+    if FlaskForm().validate_on_submit():
+        token = revoke_token(token_id, current_user)
+        flash(_("The token for %(system)s is revoked.", system=token.system))
+    return redirect(url_for("admin.api_tokens"))

@@ -53,6 +53,10 @@ PERMISSIONS: dict[str, Permission] = {
     "admin.audit": _grant("search the audit log", ADMIN),
     "admin.jobs": _grant("see the background jobs' backlog and failures; retry a failed job",
                          ADMIN),
+    "admin.tokens": _grant("create and revoke the JSON API's tokens for other systems", ADMIN),
+    #: No role holds it: only an API token can (see README "JSON API").
+    "api.report_for_user": _grant("(API tokens only) send a report in the name of an active "
+                                  "account, named by its e-mail"),
 }
 
 

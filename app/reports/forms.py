@@ -1,3 +1,4 @@
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from flask_babel import format_number
@@ -128,6 +129,14 @@ class ReportForm(FlaskForm):
             self.identity.data = "named"
         self.unit_id.choices = choices({str(i): name for i, name in units},
                                        blank=_l("Choose a unit"))
+
+    def fill_from_link(self, args: Mapping[str, str]) -> None:
+        """Choose the unit and affected area a quick report link names (?unit=12&area=
+        printing); a value the form does not offer is ignored, as if it were not given."""
+        if args.get("unit") in {choice.value for choice in self.unit_id.choices if choice.value}:
+            self.unit_id.data = args["unit"]
+        if args.get("area") in AREA_NAMES:
+            self.area.data = args["area"]
 
     @property
     def details_given(self) -> bool:

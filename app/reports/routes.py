@@ -54,6 +54,8 @@ bp.add_app_template_filter(format_number, "number")
 @bp.route("/", methods=["GET", "POST"])
 def new():
     form = ReportForm(units=unit_choices(), may_name=can("report.submit"))
+    if not form.is_submitted():
+        form.fill_from_link(request.args)
     if not form.validate_on_submit():
         if not form.submission_token.data or form.submission_token.errors:
             # A new form, or one whose token was lost: the next send gets a fresh one.

@@ -29,7 +29,9 @@ ACTIONS = ("job.retry", "login.success", "login.failure", "logout", "report.view
            "known_issue.merge", "known_issue.resolve", "known_issue.reopen",
            "alert.seen", "alert.dismiss", "alert.link", "user.notify_alerts",
            "known_issue.update", "emerging_issue.confirm", "emerging_issue.merge",
-           "emerging_issue.split", "emerging_issue.dismiss", "emerging_issue.move_out")
+           "emerging_issue.split", "emerging_issue.dismiss", "emerging_issue.move_out",
+           "api_token.create", "api_token.revoke", "api_token.failure",
+           "report.submit_for_user")
 
 
 def _plain(value: Any) -> Any:
@@ -47,16 +49,19 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def record(action: str, actor: User | None = None, object_type: str | None = None,
+def record(action: str, actor: User | str | None = None, object_type: str | None = None,
            object_id: object = None, **details: Any) -> AuditEvent:
     """Record that `actor` did `action` to an object; details are a few small values.
 
     Without an actor the event is the system's (command line) or, during a
-    web request, an anonymous visitor's.
+    web request, an anonymous visitor's. A string actor is another system's label
+    (an API token's: app/services/api_tokens.py).
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    if actor is not None:
+    if isinstance(actor, str):
+        actor_id, label = None, actor
+    elif actor is not None:
         actor_id, label = actor.id, actor.email
     else:
         actor_id, label = None, ANONYMOUS if has_request_context() else SYSTEM

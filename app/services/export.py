@@ -415,7 +415,7 @@ class Manifest:
     complete: bool = False
 
 
-def export_file(options: ExportOptions, actor: User | None, batch_size: int | None = None,
+def export_file(options: ExportOptions, actor: User | str | None, batch_size: int | None = None,
                 progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
     """The export as UTF-8 bytes, in chunks; its manifest is audited when it ends.
 

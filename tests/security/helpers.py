@@ -21,6 +21,7 @@ from werkzeug.routing import AnyConverter, Rule
 from werkzeug.test import TestResponse
 
 from app import create_app
+from app.api.problems import API_PREFIX
 from app.services.drafts import ReportDraft
 from app.services.reports import submit_report
 from config import TestingConfig
@@ -110,6 +111,9 @@ EXPECTED = {
     ("POST", "/admin/models/<int:version_id>/activate"): ADMIN,
     ("GET", "/admin/audit"): ADMIN,
     ("GET", "/admin/jobs"): ADMIN,
+    ("GET", "/admin/tokens"): ADMIN,
+    ("POST", "/admin/tokens"): ADMIN,
+    ("POST", "/admin/tokens/<int:token_id>/revoke"): ADMIN,
     ("POST", "/admin/jobs/<int:failed_id>/retry"): ADMIN,
     ("GET", "/admin/users"): ADMIN,
     ("GET", "/admin/users/new"): ADMIN,
@@ -129,15 +133,25 @@ EXPECTED = {
     ("GET", "/healthz"): EVERYONE,
     ("GET", "/readyz"): EVERYONE,
     ("GET", "/metrics"): EVERYONE,
+    # The JSON API's description; its operations are checked per token scope
+    # (tests/security/test_api_permissions.py).
+    ("GET", "/api/v1/openapi.json"): EVERYONE,
+    ("GET", "/api/v1/reference"): EVERYONE,
 }
 
 
 # Routes -----------------------------------------------------------------------------------
 
 def app_rules(method: str) -> list[Rule]:
-    """Every route answering `method`, static files aside, in a stable order."""
+    """Every page answering `method`, static files aside, in a stable order.
+
+    The JSON API is left out: it reads no session cookie (a bearer token or nothing
+    vouches for a request), so CSRF and the roles' matrix do not apply to it;
+    tests/security/test_api_permissions.py and tests/test_api_fuzz.py check it.
+    """
     rules = [rule for rule in _URL_MAP.iter_rules()
-             if method in (rule.methods or ()) and rule.endpoint != "static"]
+             if method in (rule.methods or ()) and rule.endpoint != "static"
+             and not rule.rule.startswith(API_PREFIX)]
     return sorted(rules, key=lambda rule: rule.rule)
 
 

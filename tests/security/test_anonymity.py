@@ -352,7 +352,8 @@ def test_the_unlogged_paths_are_the_apps_anonymous_pages(app):
     with app.test_request_context():
         assert unlogged(url_for("reports.new")) and unlogged(url_for("reports.status"))
         assert unlogged(url_for("static", filename="vaka.css"))
-    anonymous = {"reports.new", "reports.status", "reports.matching_issues", "static"}
+    anonymous = {"reports.new", "reports.status", "reports.matching_issues", "static",
+                 "api.submit", "api.queue", "api.receipt"}
     assert {rule.endpoint for rule in app.url_map.iter_rules() if unlogged(rule.rule)} == anonymous
 
 

@@ -7,13 +7,15 @@ either shows up. A route without an entry fails `test_every_route_is_in_the_tabl
 
 import itertools
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from werkzeug.security import generate_password_hash
 
+from app.api.problems import API_PREFIX
 from app.auth.access import can, permission_required, permission_table
-from models import Alert, EmergingIssue, FailedJob, KnownIssue, ModelVersion, User, utcnow
+from models import Alert, ApiToken, EmergingIssue, FailedJob, KnownIssue, ModelVersion, User, utcnow
 from tests.helpers import PASSWORD, persist
 from tests.security.helpers import CALLERS, EXPECTED
 
@@ -22,8 +24,16 @@ ARGUMENT = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
 
 def app_routes(app) -> set[tuple[str, str]]:
+    """Every route but the API's operations, which take a token, not a login
+    (tests/security/test_api_permissions.py); its description is a page like the others."""
     return {(method, rule.rule) for rule in app.url_map.iter_rules()
-            if rule.endpoint != "static" for method in rule.methods - {"HEAD", "OPTIONS"}}
+            if rule.endpoint != "static" and not _api_operation(rule.rule)
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def _api_operation(rule: str) -> bool:
+    return rule.startswith(API_PREFIX) and rule not in ("/api/v1/openapi.json",
+                                                        "/api/v1/reference")
 
 
 def test_every_route_is_in_the_table(app):
@@ -58,6 +68,10 @@ def path_for(app, make_unit, make_report):
         "issue_id": lambda _owner: persist(app, KnownIssue(
             title="Target", created_by_id=target_user(None))).id,
         "group_id": lambda _owner: persist(app, EmergingIssue(title="Target")).id,
+        "token_id": lambda _owner: persist(app, ApiToken(
+            system="Target", token_hash=f"target-{next(_alert_keys)}", prefix="vaka_t",
+            scopes=["triage"], created_by_id=target_user(None),
+            expires_at=utcnow() + timedelta(days=1))).id,
         "failed_id": lambda _owner: persist(app, FailedJob(
             name="sweep_job", args=[], error="Target", failed_hour=utcnow())).id,
     }
