@@ -1,5 +1,6 @@
 """The JSON API: its operations, the tokens' lifecycle, problem details, the quick link."""
 
+import json
 import re
 import secrets
 from datetime import timedelta
@@ -12,6 +13,7 @@ from app.services.api_tokens import LAST_USED_GRANULARITY, authenticate, token_h
 from models import ApiToken, KnownIssue, Report, db, utcnow
 from tests.api_helpers import bearer, new_token
 from tests.helpers import all_reports, events, persist
+from tests.test_fhir import assert_valid, assert_valid_bundle
 
 TEXT = "Skrivaren på avdelningen skriver inte ut remisserna sedan i morse."
 
@@ -218,6 +220,32 @@ def test_the_export_streams_jsonl_or_csv_and_is_audited(app, client, token, make
     exports = events(app, "export.reports")
     assert [e.details["rows"] for e in exports] == [1, 2]
     assert all(e.actor_label.startswith("api token 1") for e in exports)
+
+
+def test_fhir_gives_one_adverse_event_or_a_bundle_valid_r4_and_audited(app, client, token,
+                                                                       make_report):
+    make_report()
+    printing = make_report("Skrivaren fungerar inte alls.", area="printing")
+    one = client.get(f"/api/v1/fhir/AdverseEvent/{printing}", headers=bearer(token))
+    assert one.status_code == 200 and one.mimetype == "application/fhir+json"
+    assert_valid(one.get_json())
+    bundle = client.get("/api/v1/fhir/AdverseEvent?area=printing", headers=bearer(token))
+    assert bundle.mimetype == "application/fhir+json"
+    document = json.loads(bundle.data)
+    assert_valid_bundle(document)
+    assert [entry["resource"]["id"] for entry in document["entry"]] == [
+        one.get_json()["id"]]
+    exports = events(app, "export.fhir")
+    assert [e.details["rows"] for e in exports] == [1, 1]
+    assert all(e.actor_label.startswith("api token 1") for e in exports)
+
+
+def test_fhir_refuses_an_unknown_report_and_project_as_problems(client, token, make_report):
+    report_id = make_report()
+    assert_problem(client.get("/api/v1/fhir/AdverseEvent/99999", headers=bearer(token)),
+                   404, "not-found")
+    assert_problem(client.get(f"/api/v1/fhir/AdverseEvent/{report_id}?project=x!",
+                              headers=bearer(token)), 422, "validation")
 
 
 # Tokens -------------------------------------------------------------------------------------

@@ -110,11 +110,16 @@ def openapi_document(app: Flask) -> dict:
                 if int(status) >= 400:
                     response["content"] = {PROBLEM_MEDIA_TYPE: content["application/json"]}
                 elif path in FILE_RESPONSES:
-                    response["content"] = {media_type: {"schema": {"type": "string"}}
+                    response["content"] = {media_type: {"schema": _file_schema(media_type)}
                                            for media_type in FILE_RESPONSES[path]}
                 elif content:
                     response["content"] = content
     return document
+
+
+def _file_schema(media_type: str) -> dict:
+    """A JSON file (FHIR's) is an object; any other file a string."""
+    return {"type": "object" if media_type.endswith("+json") else "string"}
 
 
 def _endpoint(app: Flask, path: str, method: str) -> str:

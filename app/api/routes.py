@@ -5,6 +5,7 @@ and method, its request and response models (`operation`), and the scope its tok
 needs (`token_required`, a permission name of app/auth/access.py).
 """
 
+import json
 from datetime import datetime
 
 from flask import Response, current_app, render_template, stream_with_context
@@ -18,6 +19,8 @@ from app.api.schemas import (
     AlertList,
     AlertOut,
     ExportQuery,
+    FhirBundleQuery,
+    FhirQuery,
     FieldError,
     IssueBrief,
     KnownIssueOut,
@@ -41,6 +44,7 @@ from app.services.api_tokens import actor_label
 from app.services.audit import record
 from app.services.drafts import ReportDraft, report_for_receipt
 from app.services.export import ExportOptions, Format, export_file
+from app.services.fhir import bundle_chunks, report_resource
 from app.services.known_issues import issue_page
 from app.services.report_queries import ReportFilters, get_report, search_words
 from app.services.reports import submit_report
@@ -250,6 +254,49 @@ def export(query: ExportQuery):
 
 
 FILE_RESPONSES[f"{PREFIX}/export"] = sorted(EXPORT_MEDIA_TYPES.values())
+
+
+# FHIR R4 (see README "FHIR AdverseEvent") ---------------------------------------------------
+
+FHIR_MEDIA_TYPE = "application/fhir+json"
+
+
+@bp.get(f"/fhir/AdverseEvent/<int(min=1, max={ID_MAX}):report_id>")
+@api_auth_per_address
+@token_required("export.deidentified")
+@operation(200, None, query=FhirQuery)
+def fhir_adverse_event(report_id: int, query: FhirQuery):
+    """One report as a FHIR R4 AdverseEvent
+
+    De-identified like the research export, and audited like it.
+    """
+    try:
+        resource = report_resource(report_id, actor_label(current_token()), query.project)
+    except NotFound:
+        raise
+    except ServiceError as error:
+        raise _invalid("project", str(error)) from None
+    return Response(json.dumps(resource, ensure_ascii=False), mimetype=FHIR_MEDIA_TYPE)
+
+
+@bp.get("/fhir/AdverseEvent")
+@api_auth_per_address
+@token_required("export.deidentified")
+@operation(200, None, query=FhirBundleQuery)
+def fhir_bundle(query: FhirBundleQuery):
+    """The reports matching the queue's filters as a FHIR R4 Bundle of AdverseEvents
+
+    A collection Bundle, streamed; audited with its manifest like the export.
+    """
+    try:
+        chunks = bundle_chunks(_filters(query), actor_label(current_token()), query.project)
+    except ServiceError as error:
+        raise _invalid("project", str(error)) from None
+    return Response(stream_with_context(chunks), mimetype=FHIR_MEDIA_TYPE)
+
+
+for _path in ("/fhir/AdverseEvent", "/fhir/AdverseEvent/{report_id}"):
+    FILE_RESPONSES[PREFIX + _path] = [FHIR_MEDIA_TYPE]
 
 
 # The description -----------------------------------------------------------------------------

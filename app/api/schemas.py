@@ -167,6 +167,15 @@ class ExportQuery(ReportFilter):
                                 description="Pseudonymise with this research project's key.")
 
 
+class FhirQuery(_Model):
+    project: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$",
+                                description="Pseudonymise with this research project's key.")
+
+
+class FhirBundleQuery(ReportFilter, FhirQuery):
+    status: Status | Literal["open"] | None = None
+
+
 class UnitOut(_Model):
     id: int
     name: str

@@ -195,7 +195,7 @@ def adverse_event(report: Report, names: Naming | None = None) -> dict:
     return resource
 
 
-def report_resource(report_id: int, actor: User | None,
+def report_resource(report_id: int, actor: User | str | None,
                     project: str | None = None) -> dict:
     """The AdverseEvent of report `report_id`, audited as an export; NotFound if none."""
     names = naming(project)
@@ -244,7 +244,7 @@ class Manifest:
     complete: bool = False
 
 
-def bundle(filters: ReportFilters, actor: User | None, project: str | None = None,
+def bundle(filters: ReportFilters, actor: User | str | None, project: str | None = None,
            batch_size: int | None = None) -> dict:
     """A collection Bundle of every matching report's AdverseEvent as one dict, audited
     (for a page of the API; `bundle_chunks` streams any number in constant memory)."""
@@ -256,7 +256,7 @@ def bundle(filters: ReportFilters, actor: User | None, project: str | None = Non
     return {**_bundle_head(), **({"entry": entries} if entries else {})}
 
 
-def bundle_chunks(filters: ReportFilters, actor: User | None, project: str | None = None,
+def bundle_chunks(filters: ReportFilters, actor: User | str | None, project: str | None = None,
                   batch_size: int | None = None) -> Iterator[bytes]:
     """The same Bundle as UTF-8 JSON, a batch of entries at a time; audited when it ends
     (as incomplete, with the entries sent so far, if it is broken off). A bad project
@@ -266,7 +266,7 @@ def bundle_chunks(filters: ReportFilters, actor: User | None, project: str | Non
                      actor, batch_size or current_app.config["EXPORT_BATCH_SIZE"])
 
 
-def _streamed(filters: ReportFilters, names: Naming, manifest: Manifest, actor: User | None,
+def _streamed(filters: ReportFilters, names: Naming, manifest: Manifest, actor: User | str | None,
               batch_size: int) -> Iterator[bytes]:
     encode = json.JSONEncoder(ensure_ascii=False).encode
     resources = adverse_events(filters, names, batch_size)

@@ -25,6 +25,8 @@ API_EXPECTED = {
     ("GET", "/api/v1/known-issues"): "triage",
     ("GET", "/api/v1/alerts"): "triage",
     ("GET", "/api/v1/export"): "export.deidentified",
+    ("GET", "/api/v1/fhir/AdverseEvent"): "export.deidentified",
+    ("GET", "/api/v1/fhir/AdverseEvent/{report_id}"): "export.deidentified",
 }
 #: Sending a report in someone's name is the submission's one scoped variant.
 NAMED_SUBMISSION = "api.report_for_user"
