@@ -173,15 +173,16 @@ def _kind(error: Exception) -> str:
 
 
 def run_load(base: str, reports: int, clients: int, run_id: str,
-             on_progress: Callable[[int], None] = lambda done: None) -> tuple[Record, float]:
-    """Send `reports` through the form at `base` from `clients` threads; the record and the
-    burst's seconds. `on_progress(done)` is called after each report, from the thread that
-    sent it."""
+             on_progress: Callable[[int], None] = lambda done: None,
+             visitor_class: type[Visitor] = Visitor) -> tuple[Record, float]:
+    """Send `reports` through the form at `base` from `clients` threads (each a
+    `visitor_class`); the record and the burst's seconds. `on_progress(done)` is called
+    after each report, from the thread that sent it."""
     record, counter, done = Record(), itertools.count(), itertools.count(1)
     stopping = threading.Event()  # set when the run is interrupted: the clients stop too
 
     def work() -> None:
-        visitor = Visitor(base, record)
+        visitor = visitor_class(base, record)
         while not stopping.is_set() and (n := next(counter)) < reports:
             tag = f"{run_id}-{_letters(n)}"
             visitor.send(tag, _TEXTS[n % len(_TEXTS)], twice=n % REPEAT_EVERY == 0)
@@ -345,7 +346,7 @@ def burst(topology: Topology, reports: int, clients: int, run_id: str,
     return record, seconds, interrupt.events if interrupt else []
 
 
-def print_table(results: list[Figures]) -> None:
+def print_table(results: list[Figures], against_bare: bool = True) -> None:
     columns = ["sent", "confirmed", "stored", "lost", "duplicated", "orphaned",
                "server_errors", "connection_errors", "rejected", "p50_ms", "p95_ms", "p99_ms",
                "throughput"]
@@ -359,7 +360,7 @@ def print_table(results: list[Figures]) -> None:
         label = {"server_errors": "5xx", "connection_errors": "connection errors",
                  "throughput": "reports/s"}.get(column, column)
         print(f"{label:<20}" + "".join(f"{cell:>14}" for cell in cells))
-    if len(results) == 2 and results[1].throughput:
+    if against_bare and len(results) == 2 and results[1].throughput:
         print(f"{'ratio to bare':<20}{results[0].throughput / results[1].throughput:>14.3f}")
 
 
