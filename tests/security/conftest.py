@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from flask.testing import FlaskClient
 
+from app.services.api_tokens import create_token
 from app.services.grouping import group_report
 from models import Alert, FailedJob, KnownIssue, ModelVersion, Report, db, utcnow
 from tests.helpers import persist
@@ -40,11 +41,13 @@ def world(app, classifier, make_user, make_report) -> World:
                                raised_at=utcnow()))
     failed = persist(app, FailedJob(name="process_report_job", args=[named],
                                     error="Seeded failure", failed_hour=Report.hour_of(utcnow())))
+    with app.app_context():
+        token_id = create_token("Seeded dashboard", {"triage"}, 30, users["admin"]).token.id
     return World(users=users, other_staff=make_user("staff"), unit_id=unit_id,
                  named_report_id=named, anonymous_report_id=anonymous, receipt=receipt,
                  version_id=version.id, known_issue_id=issues[0],
                  other_known_issue_id=issues[1], emerging_issue_id=group_id, alert_id=alert.id,
-                 failed_job_id=failed.id)
+                 failed_job_id=failed.id, api_token_id=token_id)
 
 
 @pytest.fixture

@@ -180,6 +180,8 @@ class World:
     alert_id: int = 0
     #: A job that failed on its last retry (the named report's).
     failed_job_id: int = 0
+    #: An API token an admin made for a dashboard.
+    api_token_id: int = 0
 
 
 #: Which seeded object fills a URL argument of that name. A route with an argument
@@ -194,6 +196,7 @@ URL_ARGS: dict[str, Callable[[World], object]] = {
     "issue_id": lambda world: world.known_issue_id,
     "group_id": lambda world: world.emerging_issue_id,
     "failed_id": lambda world: world.failed_job_id,
+    "token_id": lambda world: world.api_token_id,
 }
 
 

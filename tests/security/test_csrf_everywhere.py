@@ -78,6 +78,8 @@ def attack_body(endpoint: str, world) -> dict[str, object]:
         "auth.password": {"current": PASSWORD, **password},
         "i18n.choose_language": {"next": "/status"},
         "admin.new_user": {"email": "forged@example.org", "role": "admin", **password},
+        "admin.api_tokens": {"system": "Forged system", "scopes": ["triage"],
+                             "lifetime_days": "30"},
         "admin.user_role": {"role": "admin"},
         "admin.user_password": password,
         "admin.units": {"name": "Forged unit"},
