@@ -14,13 +14,10 @@ at least 0.5) and the API's p99 (goal: under 250 ms).
 """
 
 import argparse
-import http.client
 import json
 import secrets
 import sys
 import tempfile
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -28,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.burst import (  # noqa: E402
-    REQUEST_TIMEOUT_S,
     Visitor,
     figures,
     prepare_vaka,
@@ -51,32 +47,9 @@ class ApiVisitor(Visitor):
                            "impact": "none",
                            "idempotency_key": secrets.token_urlsafe(24)}).encode()
         for _ in range(2 if twice else 1):
-            self._post_json(tag, body)
-
-    def _post_json(self, tag: str, body: bytes) -> None:
-        request = urllib.request.Request(self.base + "/api/v1/reports", data=body,
-                                         headers={"Content-Type": "application/json"})
-        start = time.perf_counter()
-        try:
-            with self.opener.open(request, timeout=REQUEST_TIMEOUT_S) as response:
-                response.read()
-                status = response.status
-        except urllib.error.HTTPError as error:
-            status = error.code
-        except (OSError, http.client.HTTPException):
-            with self.record.lock:
-                self.record.connection_errors += 1
-            return
-        elapsed = (time.perf_counter() - start) * 1000
-        with self.record.lock:
-            self.record.outcomes[f"POST {status}"] += 1
-            self.record.latencies_ms.append(elapsed)
-            if status == 201:
-                self.record.confirmed.add(tag)
-            elif status >= 500:
-                self.record.server_errors += 1
-            else:
-                self.record.rejected += 1
+            self._post(tag, urllib.request.Request(
+                self.base + "/api/v1/reports", data=body,
+                headers={"Content-Type": "application/json"}), confirmed=201)
 
 
 def first_unit(engine) -> int:

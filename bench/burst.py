@@ -130,7 +130,7 @@ class Visitor:
             return
         body = urllib.parse.urlencode(report_form(page, f"{text} [burst {tag}]")).encode()
         for _ in range(2 if twice else 1):
-            self._post(tag, body)
+            self._post(tag, urllib.request.Request(self.base + "/", data=body))
 
     def _failed_get(self, error: Exception) -> None:
         """A form that did not load: the report is counted as sent and not confirmed."""
@@ -138,11 +138,11 @@ class Visitor:
             self.record.connection_errors += 1
             self.record.outcomes[f"GET {_kind(error)}"] += 1
 
-    def _post(self, tag: str, body: bytes) -> None:
+    def _post(self, tag: str, request: urllib.request.Request, confirmed: int = 200) -> None:
+        """Send `request`, a report's POST; an answer `confirmed` confirms the report."""
         start = time.perf_counter()
         try:
-            with self.opener.open(self.base + "/", data=body,
-                                  timeout=REQUEST_TIMEOUT_S) as response:
+            with self.opener.open(request, timeout=REQUEST_TIMEOUT_S) as response:
                 response.read()
                 status = response.status
         except urllib.error.HTTPError as error:
@@ -156,7 +156,7 @@ class Visitor:
         with self.record.lock:
             self.record.outcomes[f"POST {status}"] += 1
             self.record.latencies_ms.append(elapsed)
-            if status == 200:
+            if status == confirmed:
                 self.record.confirmed.add(tag)
             elif status >= 500:
                 self.record.server_errors += 1
