@@ -165,10 +165,14 @@ def _clear_emerging(as_of: datetime) -> None:
 
 
 def _raise_emerging(as_of: datetime, only: int | None = None) -> list[Alert]:
-    candidates = _candidates(as_of, only)
-    alerted = _uncleared_keys(Alert.emerging_key(c.issue.id) for c in candidates)
     theme = _open_theme()
     themed = set(theme.evidence["groups"]) if theme is not None else set()
+    if only is not None and (only in themed or _uncleared_keys([Alert.emerging_key(only)])):
+        # The group has its alert: no test to make, and reading its members would cost a
+        # growing group's every report (thousands in a burst) on each new one.
+        return []
+    candidates = _candidates(as_of, only)
+    alerted = _uncleared_keys(Alert.emerging_key(c.issue.id) for c in candidates)
     tests = _groups_tested(as_of, candidates, only)
     raised = []
     for candidate in candidates:
@@ -290,20 +294,26 @@ def _candidates(as_of: datetime, only: int | None) -> list[Candidate]:
 
 
 def _arrivals(issue_ids: Iterable[int], as_of: datetime) -> dict[int, list[Arrival]]:
-    """Each group's members that arrived in the window ending at `as_of`."""
+    """Each group's members that arrived in the window ending at `as_of`.
+
+    Counted by the database per hour, unit and reporter: a group that grows in a burst
+    has thousands of members but a few such rows, and this runs on every report.
+    """
     ids = sorted(issue_ids)
     found: defaultdict[int, list[Arrival]] = defaultdict(list)
     if not ids:
         return found
     start = as_of - timedelta(hours=RULE.window_hours)
-    rows = db.session.execute(
-        select(EmergingIssueReport.emerging_issue_id, Report.submitted_hour, Report.unit_id,
+    sources = (EmergingIssueReport.emerging_issue_id, Report.submitted_hour, Report.unit_id,
                Report.reporter_id)
+    rows = db.session.execute(
+        select(*sources, func.count())
         .join(Report, Report.id == EmergingIssueReport.report_id)
         .where(EmergingIssueReport.emerging_issue_id.in_(ids),
-               Report.submitted_hour > start, Report.submitted_hour <= as_of))
-    for issue_id, hour, unit_id, reporter_id in rows:
-        found[issue_id].append(Arrival(hour, unit_id, reporter_id))
+               Report.submitted_hour > start, Report.submitted_hour <= as_of)
+        .group_by(*sources))
+    for issue_id, hour, unit_id, reporter_id, count in rows:
+        found[issue_id] += [Arrival(hour, unit_id, reporter_id)] * count
     return found
 
 
