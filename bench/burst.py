@@ -374,16 +374,40 @@ def main() -> None:
                         default="postgresql://postgres@127.0.0.1:5432/vaka_topo_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
     parser.add_argument("--drain-timeout", type=float, default=600.0)
+    parser.add_argument("--url", help="a server already running (`make run`: "
+                        "http://127.0.0.1:5000, with --database-url sqlite:///instance/"
+                        "vaka.sqlite): the load goes there, with no interruptions and no "
+                        "bare app")
     args = parser.parse_args()
     if args.small:
         args.reports, args.clients = 300, 16
     from sqlalchemy import create_engine
 
-    from bench.bare_app import bare_rows, create_table
     from config import database_url
 
     run_id = secrets.token_hex(4)
     engine = create_engine(database_url(args.database_url))
+    if args.url:
+        results = [_running_server(args.url, args, engine, run_id)]
+        print(f"{args.reports} reports to {args.url}, {args.clients} clients, one POST in "
+              f"{REPEAT_EVERY} sent twice")
+    else:
+        results = _topology_and_bare(args, engine, run_id)
+        print(f"{args.reports} reports, {args.clients} clients, one POST in {REPEAT_EVERY} "
+              "sent twice; two workers SIGKILLed, one instance stopped and started again")
+    engine.dispose()
+    print_table(results)
+
+
+def _running_server(url: str, args: argparse.Namespace, engine, run_id: str) -> Figures:
+    record, seconds = run_load(url.rstrip("/"), args.reports, args.clients, run_id)
+    rows, orphaned = vaka_rows(engine, run_id, args.drain_timeout)
+    return figures("app", record, seconds, rows, orphaned)
+
+
+def _topology_and_bare(args: argparse.Namespace, engine, run_id: str) -> list[Figures]:
+    from bench.bare_app import bare_rows, create_table
+
     with tempfile.TemporaryDirectory() as folder:
         directory = Path(folder)
         env = app_environment(args.database_url, args.redis_url, secrets.token_hex(32),
@@ -404,10 +428,7 @@ def main() -> None:
                 record, seconds, events = burst(topology, args.reports, args.clients, run_id)
                 print("bare:", "; ".join(events), file=sys.stderr)
             results.append(figures("bare", record, seconds, bare_rows(engine, run_id), None))
-    engine.dispose()
-    print(f"{args.reports} reports, {args.clients} clients, one POST in {REPEAT_EVERY} sent "
-          "twice; two workers SIGKILLed, one instance stopped and started again")
-    print_table(results)
+    return results
 
 
 #: The bare app under gunicorn, two workers, the same worker class and timeout as the app.
