@@ -40,14 +40,16 @@ run: $(VENV)/installed translations instance/secret_key
 PYTEST  := $(PYTHON) -m pytest --durations=20
 
 # The whole suite on SQLite; with TEST_DATABASE_URL set, on PostgreSQL too, the two runs
-# side by side (a core each; own Redis database each), each printed when both are done.
+# side by side (a core each; own Redis databases each: the jobs tests' workers would take
+# the other run's jobs), each printed when both are done.
 # Each run ends with its 20 slowest tests.
 test: $(VENV)/installed translations
 	@if [ -z "$$TEST_DATABASE_URL" ]; then exec $(PYTEST); fi; \
 	logs=$$(mktemp -d); \
 	echo "Running the suite on SQLite and on PostgreSQL side by side..."; \
 	env -u TEST_DATABASE_URL $(PYTEST) -p no:cacheprovider >$$logs/sqlite 2>&1 & sqlite=$$!; \
-	TEST_REDIS_URL=redis://127.0.0.1:6379/14 $(PYTEST) -p no:cacheprovider \
+	TEST_REDIS_URL=redis://127.0.0.1:6379/14 TEST_JOBS_REDIS_URL=redis://127.0.0.1:6379/13 \
+		$(PYTEST) -p no:cacheprovider \
 		>$$logs/postgresql 2>&1; postgresql=$$?; \
 	wait $$sqlite; sqlite=$$?; \
 	echo "=== The suite on SQLite"; cat $$logs/sqlite; \
