@@ -53,7 +53,7 @@ def members(group_id: int, limit: int | None = None) -> list[Report]:
     """A group's member reports, newest first (all, or the newest `limit`)."""
     query = (select(Report).join(EmergingIssueReport, EmergingIssueReport.report_id == Report.id)
              .where(EmergingIssueReport.emerging_issue_id == group_id)
-             .order_by(Report.id.desc()))
+             .order_by(EmergingIssueReport.report_id.desc()))  # ix_emerging_issue_report_issue
     return list(db.session.scalars(query.limit(limit) if limit else query))
 
 
