@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.services import ServiceError
 from app.services.alerts import (
@@ -34,6 +34,7 @@ from models import (
     db,
     utcnow,
 )
+from models.base import WRITE_OPTION
 from tests.helpers import events, fetch_report, persist
 
 NOON = datetime(2026, 5, 4, 12)
@@ -186,6 +187,26 @@ def test_the_per_submission_check_tests_one_group(app, fault, make_report):
         assert alert is not None and alert.emerging_issue_id == issue_id
         assert check_emerging_issue(issue_id, NOON, notify=False) is None
 
+
+
+def test_the_per_submission_check_writes_only_for_a_group_that_bursts(app, fault, make_report):
+    """On SQLite a write transaction holds up every submission: a quiet group's test reads."""
+    bursting = make_group(app, fault)
+    quiet = make_group(app, [make_report(FAULT, submitted=NOON)])
+    begun: list[bool] = []
+
+    def on_begin(connection) -> None:
+        begun.append(bool(connection.get_execution_options().get(WRITE_OPTION)))
+
+    with app.app_context():
+        event.listen(db.engine, "begin", on_begin)
+        try:
+            assert check_emerging_issue(quiet, NOON, notify=False) is None
+            quiet_writes = sum(begun)
+            assert check_emerging_issue(bursting, NOON, notify=False) is not None
+        finally:
+            event.remove(db.engine, "begin", on_begin)
+    assert quiet_writes == 0 and sum(begun) == 1
 
 @pytest.fixture
 def go_live(make_report):

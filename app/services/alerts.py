@@ -129,7 +129,13 @@ def evaluate_alerts(as_of: datetime, notify: bool = True) -> list[Alert]:
 
 
 def check_emerging_issue(issue_id: int, now: datetime, notify: bool = True) -> Alert | None:
-    """The cheap test of one group after a report joined it: its alert, if it is raised now."""
+    """The cheap test of one group after a report joined it: its alert, if it is raised now.
+
+    The test only reads, outside a write transaction (on SQLite a writer holds up every
+    submission); a group that bursts is tested again in the one that stores its alert.
+    """
+    if not _bursting(now, _open_theme(), only=issue_id):
+        return None
     with transaction():
         raised = _raise_emerging(now, only=issue_id)
     if raised and notify:
@@ -166,23 +172,8 @@ def _clear_emerging(as_of: datetime) -> None:
 
 def _raise_emerging(as_of: datetime, only: int | None = None) -> list[Alert]:
     theme = _open_theme()
-    themed = set(theme.evidence["groups"]) if theme is not None else set()
-    if only is not None and (only in themed or _uncleared_keys([Alert.emerging_key(only)])):
-        # The group has its alert: no test to make, and reading its members would cost a
-        # growing group's every report (thousands in a burst) on each new one.
-        return []
-    candidates = _candidates(as_of, only)
-    alerted = _uncleared_keys(Alert.emerging_key(c.issue.id) for c in candidates)
-    tests = _groups_tested(as_of, candidates, only)
     raised = []
-    for candidate in candidates:
-        issue = candidate.issue
-        if Alert.emerging_key(issue.id) in alerted or issue.id in themed:
-            continue
-        test = burst_test(candidate.arrivals, baseline_count(issue, as_of), as_of,
-                          tests=tests, rule=RULE)
-        if not test.alert:
-            continue
+    for issue, test in _bursting(as_of, theme, only):
         if theme is not None and _is_broad(issue.id):
             _join_theme(theme, [issue.id])
             continue
@@ -193,6 +184,30 @@ def _raise_emerging(as_of: datetime, only: int | None = None) -> list[Alert]:
     # fold otherwise, as it would re-read every open alert's members on each report.
     folded = _fold_broad_groups(as_of) if raised or only is None else []
     return [alert for alert in raised if alert.cleared_at is None] + folded
+
+
+def _bursting(as_of: datetime, theme: Alert | None,
+              only: int | None = None) -> list[tuple[EmergingIssue, BurstTest]]:
+    """The undecided groups (or group `only`) that burst as of `as_of` and have no alert
+    yet (their own, or a place in the open `theme`), each with its test."""
+    themed = set(theme.evidence["groups"]) if theme is not None else set()
+    if only is not None and (only in themed or _uncleared_keys([Alert.emerging_key(only)])):
+        # The group has its alert: no test to make, and reading its members would cost a
+        # growing group's every report (thousands in a burst) on each new one.
+        return []
+    candidates = _candidates(as_of, only)
+    alerted = _uncleared_keys(Alert.emerging_key(c.issue.id) for c in candidates)
+    tests = _groups_tested(as_of, candidates, only)
+    bursting = []
+    for candidate in candidates:
+        issue = candidate.issue
+        if Alert.emerging_key(issue.id) in alerted or issue.id in themed:
+            continue
+        test = burst_test(candidate.arrivals, baseline_count(issue, as_of), as_of,
+                          tests=tests, rule=RULE)
+        if test.alert:
+            bursting.append((issue, test))
+    return bursting
 
 
 # --- the theme: many broad emerging issues at once -----------------------------------------
