@@ -2,14 +2,17 @@
 
 import logging
 import sqlite3
+import threading
 import time
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event, literal, select, table
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -43,17 +46,20 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int, optimize_every_s: flo
 
     WAL lets readers run beside a writer, foreign keys are enforced, and
     transactions are begun by us rather than by the sqlite3 module: a writer
-    starts with ``BEGIN IMMEDIATE`` (it queues on the busy timeout instead of
-    failing with "database is locked" when it upgrades a read lock), while a
-    reader stays ``DEFERRED`` so a long export never blocks a submission. A
-    connection asked for ``AUTOCOMMIT`` gets no ``BEGIN``, so what it runs
-    (``ANALYZE``, ``VACUUM``) is not rolled back when it goes back to the pool.
+    starts with ``BEGIN IMMEDIATE`` (it waits for the write lock, see
+    `_begin_immediate`, instead of failing with "database is locked" when it
+    upgrades a read lock), while a reader stays ``DEFERRED`` so a long export
+    never blocks a submission. A connection asked for ``AUTOCOMMIT`` gets no
+    ``BEGIN``, so what it runs (``ANALYZE``, ``VACUUM``) is not rolled back when
+    it goes back to the pool. The writers of one process take turns
+    (`writer_turn`), so only one of them at a time waits for SQLite's lock.
 
     Statistics, as SQLite advises for long-lived connections: each pooled
     connection runs ``PRAGMA optimize=0x10002`` when it is opened and
     ``PRAGMA optimize`` when it is checked out again `optimize_every_s` seconds
     later (see also `analyze_unanalyzed_tables`).
     """
+    _WRITER_TURNS[engine] = _WriterTurn(busy_timeout_ms / 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, record):
@@ -75,7 +81,67 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int, optimize_every_s: flo
         options = connection.get_execution_options()
         if options.get("isolation_level") == "AUTOCOMMIT":
             return
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
+        if options.get(WRITE_OPTION):
+            _begin_immediate(connection.connection.dbapi_connection, busy_timeout_ms)
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+#: Seconds between a waiting writer's tries for SQLite's write lock.
+WRITE_LOCK_POLL_S = 0.001
+
+
+def _begin_immediate(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    """``BEGIN IMMEDIATE``, tried every `WRITE_LOCK_POLL_S` until the busy timeout passed.
+
+    SQLite's own busy handler sleeps the longer the longer a writer has waited (up
+    to 100 ms between tries), so under load a writer that came early loses the lock
+    again and again to the ones that came after it: with the jobs worker beside
+    `make run`'s server, one submission in a hundred waited over two seconds. Here
+    every waiting writer tries as often as the others.
+    """
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    dbapi_connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None, error) from error
+            time.sleep(WRITE_LOCK_POLL_S)
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+
+
+class _WriterTurn:
+    """The writers of one SQLite database in one process, one at a time.
+
+    A thread waiting here sleeps until the writer before it is done, instead of
+    polling SQLite beside it (sixteen threads of `flask run` would all poll), and
+    gives up after the busy timeout, as SQLite's own wait does.
+    """
+
+    def __init__(self, timeout_s: float) -> None:
+        self._lock = threading.RLock()
+        self._timeout_s = timeout_s
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire(timeout=self._timeout_s):
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(
+                "database is locked (by another writer of this process)"))
+
+    def __exit__(self, *exc_info) -> None:
+        self._lock.release()
+
+
+_WRITER_TURNS: "weakref.WeakKeyDictionary[Engine, _WriterTurn]" = weakref.WeakKeyDictionary()
+
+
+def writer_turn(engine: Engine) -> AbstractContextManager[None]:
+    """The turn a write transaction on `engine` waits for (none but on SQLite)."""
+    return _WRITER_TURNS.get(engine) or nullcontext()
 
 
 #: When a pooled SQLite connection last ran ``PRAGMA optimize`` (`time.monotonic`).
@@ -127,16 +193,17 @@ def transaction() -> Iterator[None]:
     """
     if db.session().in_transaction():
         db.session.commit()
-    db.session.connection(execution_options={WRITE_OPTION: True})
-    db.session.info[WRITE_OPTION] = True
-    try:
-        yield
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    finally:
-        db.session.info.pop(WRITE_OPTION, None)
+    with writer_turn(db.session.get_bind()):
+        db.session.connection(execution_options={WRITE_OPTION: True})
+        db.session.info[WRITE_OPTION] = True
+        try:
+            yield
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.info.pop(WRITE_OPTION, None)
 
 
 def in_write_transaction() -> bool:

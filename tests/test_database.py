@@ -1,17 +1,19 @@
 """Database set-up: SQLite concurrency, migrations, and refusing unsafe configuration."""
 
 import os
+import sqlite3
 import threading
 from datetime import datetime
 
 import pytest
 from sqlalchemy import func, inspect, select, text
+from sqlalchemy.exc import OperationalError
 
 from app import ConfigurationError, create_app
 from app.services.drafts import ReportDraft
 from app.services.reports import submit_report
 from config import Config, TestingConfig
-from models import Report, Unit, db
+from models import Report, Unit, db, transaction
 
 ON_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="checks SQLite's own settings")
@@ -67,6 +69,83 @@ def test_concurrent_submissions_never_fail_with_a_locked_database(file_app):
         reader.close()
         assert errors == []
         assert db.session.scalar(select(func.count()).select_from(Report)) == 40
+
+
+def _lock_for(app, seconds: float) -> threading.Thread:
+    """Another process's writer, as far as the app can tell: a plain sqlite3 connection
+    that takes the write lock and keeps it for `seconds`; started once it holds it."""
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    locked = threading.Event()
+
+    def hold() -> None:
+        connection = sqlite3.connect(path, isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        locked.set()
+        threading.Event().wait(seconds)
+        connection.execute("COMMIT")
+        connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    locked.wait(5)
+    return holder
+
+
+@sqlite_only
+def test_a_writer_waits_for_another_writers_lock_and_then_writes(file_app):
+    holder = _lock_for(file_app, 0.3)
+    with file_app.app_context():
+        with transaction():
+            db.session.add(Unit(name="Avdelning 2"))
+        holder.join()
+        assert db.session.scalar(select(func.count()).select_from(Unit)) == 2
+        # The wait polls with SQLite's own busy handler off; the setting is back after it.
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == \
+            file_app.config["SQLITE_BUSY_TIMEOUT_MS"]
+
+
+@sqlite_only
+def test_a_writer_gives_up_after_the_busy_timeout_and_writes_nothing(tmp_path):
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/v.sqlite",
+                     SQLITE_BUSY_TIMEOUT_MS=200)
+    with app.app_context():
+        db.create_all()
+    holder = _lock_for(app, 1.0)
+    with app.app_context():
+        with pytest.raises(OperationalError, match="database is locked"), transaction():
+            db.session.add(Unit(name="Avdelning 2"))
+        holder.join()
+        assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
+        db.engine.dispose()
+
+
+@sqlite_only
+def test_writers_of_one_process_take_turns_and_a_late_one_gives_up(tmp_path):
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/v.sqlite",
+                     SQLITE_BUSY_TIMEOUT_MS=200)
+    with app.app_context():
+        db.create_all()
+    writing, done = threading.Event(), threading.Event()
+
+    def first_writer() -> None:
+        with app.app_context():
+            with transaction():
+                db.session.add(Unit(name="Avdelning 1"))
+                writing.set()
+                done.wait(5)
+            db.session.remove()
+
+    first = threading.Thread(target=first_writer)
+    first.start()
+    writing.wait(5)
+    with app.app_context():
+        with pytest.raises(OperationalError, match="another writer of this process"), \
+                transaction():
+            db.session.add(Unit(name="Avdelning 2"))
+        done.set()
+        first.join()
+        assert db.session.scalars(select(Unit.name)).all() == ["Avdelning 1"]
+        db.engine.dispose()
 
 
 def test_foreign_keys_are_enforced(app):
