@@ -3,6 +3,8 @@ VENV    := .venv
 PYTHON  := $(VENV)/bin/python
 FLASK   := $(VENV)/bin/flask --app app
 PORT    ?= 5000
+# gunicorn workers of `make run` (its writers take turns on SQLite: models/base.py).
+WEB_CONCURRENCY ?= 4
 CATALOG := app/translations/sv/LC_MESSAGES
 
 .PHONY: run test lint translations extract-messages clean
@@ -24,6 +26,8 @@ instance/secret_key:
 	chmod 600 $@
 
 # The app reads its key from instance/secret_key when SECRET_KEY is not set.
+# gunicorn serves as in production (gunicorn.conf.py: sync workers, each with the model
+# loaded, the anonymous pages unlogged), over plain HTTP on loopback.
 # The jobs worker (queue: instance/jobs.sqlite) runs beside the server and stops with it
 # (SIGTERM: a background job of a script ignores SIGINT until the worker handles it).
 run: $(VENV)/installed translations instance/secret_key
@@ -35,7 +39,8 @@ run: $(VENV)/installed translations instance/secret_key
 	@echo "Serving on http://127.0.0.1:$(PORT), jobs worker beside it"
 	$(FLASK) jobs worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	WARM_UP_MODEL=1 SESSION_COOKIE_SECURE=0 $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	SESSION_COOKIE_SECURE=0 WEB_CONCURRENCY=$(WEB_CONCURRENCY) $(VENV)/bin/gunicorn \
+		-c gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'app:create_app()'
 
 PYTEST  := $(PYTHON) -m pytest --durations=20
 

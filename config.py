@@ -47,7 +47,7 @@ class Config:
     #: Milliseconds a SQLite writer waits for another writer before giving up.
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "15000"))
     #: Load the active model when the app is created, for servers other than gunicorn
-    #: (gunicorn.conf.py loads it in every worker); `make run` sets it for `flask run`.
+    #: (gunicorn.conf.py loads it in every worker), such as `flask run`.
     WARM_UP_MODEL = os.environ.get("WARM_UP_MODEL", "0") == "1"
     #: Seconds between two `PRAGMA optimize` runs on one pooled SQLite connection.
     SQLITE_OPTIMIZE_EVERY_S = float(os.environ.get("SQLITE_OPTIMIZE_EVERY_S", "3600"))

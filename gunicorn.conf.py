@@ -38,7 +38,8 @@ accesslog = "-"
 
 # Workers. Sync workers, always behind the buffering proxy (deploy/nginx.conf): nginx
 # hands a worker only complete requests and takes its answer at once, so a slow client
-# never holds one. Each worker holds its own model; on SQLite keep one worker.
+# never holds one. Each worker holds its own model. On SQLite the workers' writes take
+# turns (models/base.py): `make run` runs four.
 worker_class = "sync"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 #: Seconds a worker may go silent (one request) before the master replaces it.

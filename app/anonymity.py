@@ -6,7 +6,7 @@ receipt pages leave no line at all, and neither do the stylesheet and icon a
 browser fetches right after showing such a page: their time would date the
 submission just as well; nor does the form's look-up of matching known
 issues while a reporter types. gunicorn.conf.py applies this to gunicorn's access
-log; `init_app` applies it to the development server's (`make run`).
+log; `init_app` applies it to the development server's (`flask run`).
 """
 
 import logging

@@ -5,7 +5,7 @@ milliseconds: the classifier loads the active model (and its stemmers), and
 the similarity index and the grouping (ml.grouping) learn their term and character
 weights from the bundled corpus.
 gunicorn.conf.py calls `warm_up` in every worker; other servers get it from
-the factory with WARM_UP_MODEL=1 (`make run` sets it).
+the factory with WARM_UP_MODEL=1 (for `flask run`, say).
 """
 
 import logging

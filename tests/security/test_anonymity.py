@@ -419,7 +419,7 @@ def fetch(port: int, path: str) -> None:
     ('"POST /login HTTP/1.1" 302 -', True),
 ])
 def test_the_development_server_log_leaves_out_the_anonymous_pages(app, line, kept):
-    """`make run` serves with Werkzeug, which logs address and time for every request."""
+    """`flask run` serves with Werkzeug, which logs address and time for every request."""
     record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1,
                                '203.0.113.9 - - [29/Nov/2026 06:30:00] %s', (line,), None)
     assert logging.getLogger("werkzeug").filter(record) is kept
