@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/burst.py [--reports 10000] [--clients 64] [--small]
         [--database-url postgresql://postgres@127.0.0.1:5432/vaka_topo_bench]
-        [--redis-url redis://127.0.0.1:6379/7]
+        [--redis-url redis://127.0.0.1:6379/7] [--export] [--url URL]
 
 The production topology runs on loopback (deploy/local.py: two app instances from the
 Procfile's web line, two workers each, nginx in front, PostgreSQL and Redis). Each of
@@ -11,7 +11,9 @@ CSRF and submission tokens, its first unit) and POSTs it filled in, the text mar
 a unique tag; one POST in ten is sent twice with the same token, as a double click or a
 browser retry does. During the burst two workers are killed with SIGKILL (at 20% and 40%
 of the reports, one of each instance) and one instance is stopped with SIGTERM (at 50%)
-and started again (at 75%). Then the same load, with the same interruptions, runs against
+and started again (at 75%); with --export, the research export runs from 30% on (one
+long read transaction beside the writes) and its outcome is printed with the
+interruptions. Then the same load, with the same interruptions, runs against
 bench/bare_app.py (a Flask app that inserts one row per POST) behind the same nginx, on
 the same database.
 
@@ -30,6 +32,7 @@ orphans are counted (once classification runs in background jobs, their backlog 
 """
 
 import argparse
+import csv
 import http.client
 import http.cookiejar
 import itertools
@@ -215,12 +218,15 @@ class Chaos:
     """Kills two workers and stops one instance (then, with `restart`, starts it again) as
     the burst goes."""
 
-    def __init__(self, topology: Topology, reports: int, restart: bool = True) -> None:
+    def __init__(self, topology: Topology, reports: int, restart: bool = True,
+                 export_to: Path | None = None) -> None:
         self.topology, self.lock = topology, threading.Lock()
         steps = [(int(reports * 0.2), self._kill), (int(reports * 0.4), self._kill),
                  (int(reports * 0.5), self._stop)]
         if restart:
             steps.append((int(reports * 0.75), self._start))
+        if export_to is not None:
+            steps.append((int(reports * 0.3), lambda: self._export(export_to)))
         self.steps = sorted(steps, key=lambda step: step[0])
         self.events: list[str] = []
         self.threads: list[threading.Thread] = []
@@ -252,6 +258,21 @@ class Chaos:
     def _start(self) -> None:
         self.topology.instances[0].start()
         self.events.append("web-1 started again")
+
+    def _export(self, path: Path) -> None:
+        """The research export (`flask export reports`, one long read) while reports arrive."""
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "export",
+                               "reports", "-o", str(path)], cwd=ROOT, capture_output=True,
+                              text=True, env=self.topology.instances[0].env)
+        seconds = time.perf_counter() - start
+        if done.returncode:
+            self.events.append(f"export failed (exit {done.returncode}) after {seconds:.1f} s: "
+                               f"{done.stderr.strip()[-500:]}")
+            return
+        with path.open(newline="", encoding="utf-8") as exported:
+            rows = sum(1 for _ in csv.reader(exported)) - 1  # the header
+        self.events.append(f"export of {rows} reports completed in {seconds:.1f} s")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -329,8 +350,8 @@ def prepare_vaka(env: dict[str, str]) -> None:
 
 
 def burst(topology: Topology, reports: int, clients: int, run_id: str,
-          chaos: bool = True) -> tuple[Record, float, list[str]]:
-    interrupt = Chaos(topology, reports) if chaos else None
+          chaos: bool = True, export_to: Path | None = None) -> tuple[Record, float, list[str]]:
+    interrupt = Chaos(topology, reports, export_to=export_to) if chaos else None
     start, step = time.perf_counter(), max(1, reports // 20)
 
     def progress(done: int) -> None:
@@ -378,6 +399,9 @@ def main() -> None:
                         "http://127.0.0.1:5000, with --database-url sqlite:///instance/"
                         "vaka.sqlite): the load goes there, with no interruptions and no "
                         "bare app")
+    parser.add_argument("--export", action="store_true",
+                        help="run the research export (flask export reports) at 30%% of the "
+                        "app's burst and say whether it completed")
     args = parser.parse_args()
     if args.small:
         args.reports, args.clients = 300, 16
@@ -415,7 +439,9 @@ def _topology_and_bare(args: argparse.Namespace, engine, run_id: str) -> list[Fi
         prepare_vaka(env)
         results = []
         with Topology(directory, env) as topology:
-            record, seconds, events = burst(topology, args.reports, args.clients, run_id)
+            record, seconds, events = burst(
+                topology, args.reports, args.clients, run_id,
+                export_to=directory / "export.csv" if args.export else None)
             print("app:", "; ".join(events), file=sys.stderr)
             # Counted while the topology (its jobs worker too) runs: the backlog drains.
             rows, orphaned = vaka_rows(engine, run_id, args.drain_timeout)
