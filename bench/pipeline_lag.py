@@ -6,7 +6,7 @@
 Prepares an instance folder as bench/first_submit.py does (SQLite database, default
 model, one unit), starts gunicorn with gunicorn.conf.py (one worker unless
 --web-workers: several SQLite writers are for this measurement only, see README
-"Production") and one `flask jobs worker` (queue: a SQLite file in the instance
+"Production") and the Procfile's `worker` line (queue: a SQLite file in the instance
 folder, or --jobs-url, e.g. redis://127.0.0.1:6379/5), and sends reports through the
 real form (GET, then POST) at --rate reports a second from --clients clients. A poller
 reads the database every 10 ms; a report's lag is from the end of its POST to the first
@@ -50,6 +50,7 @@ from bench.first_submit import (  # noqa: E402
     texts,
     wait_until_serving,
 )
+from deploy.local import procfile_command  # noqa: E402
 
 #: The issue's goal for "report submitted to its categories shown", p95.
 GOAL_S = 5.0
@@ -152,8 +153,11 @@ def run(instance: Path, rate: float, seconds: float, jobs_url: str | None,
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}",
          "-w", str(web_workers), "app:create_app()"], cwd=ROOT, env=env, stdout=logs[0],
         stderr=subprocess.STDOUT)
-    worker = subprocess.Popen([*FLASK, "jobs", "worker"], cwd=ROOT, env=env, stdout=logs[1],
-                              stderr=subprocess.STDOUT)
+    # The Procfile's line, as a production start runs it (at a lower CPU priority).
+    worker = subprocess.Popen(
+        ["/bin/sh", "-c", f"exec {procfile_command('worker')}"], cwd=ROOT,
+        env={**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"},
+        stdout=logs[1], stderr=subprocess.STDOUT)
     seen: dict[int, float] = {}
     stop = threading.Event()
     poller = threading.Thread(target=poll, args=(env["DATABASE_URL"], seen, stop))
