@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
+from app import converters
 from app.extensions import csrf, migrate
 from config import DEFAULT_SECRET_KEY, INSTANCE_DIR, SECRET_KEY_FILE, Config
 from models import db, is_search_object
@@ -19,6 +20,7 @@ class ConfigurationError(RuntimeError):
 
 def create_app(config_class: type = Config, **overrides: object) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    converters.init_app(app)
     app.config.from_object(config_class)
     app.config.update(overrides)
     _check_secret_key(app)
