@@ -54,7 +54,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.first_submit import hidden_fields  # noqa: E402
+from bench.first_submit import FLASK, hidden_fields  # noqa: E402
 from deploy.local import Topology, app_environment  # noqa: E402
 
 #: The tag every report's text ends with, and how the database is searched for it.
@@ -262,9 +262,9 @@ class Chaos:
     def _export(self, path: Path) -> None:
         """The research export (`flask export reports`, one long read) while reports arrive."""
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "export",
-                               "reports", "-o", str(path)], cwd=ROOT, capture_output=True,
-                              text=True, env=self.topology.instances[0].env)
+        done = subprocess.run([*FLASK, "export", "reports", "-o", str(path)], cwd=ROOT,
+                              capture_output=True, text=True,
+                              env=self.topology.instances[0].env)
         seconds = time.perf_counter() - start
         if done.returncode:
             self.events.append(f"export failed (exit {done.returncode}) after {seconds:.1f} s: "
@@ -334,9 +334,8 @@ def vaka_rows(engine, run_id: str, drain_timeout: float) -> tuple[dict[str, int]
 
 def prepare_vaka(env: dict[str, str]) -> None:
     """Migrations, a model (trained once if none is active) and a unit, as a production start."""
-    flask = [sys.executable, "-m", "flask", "--app", "app"]
     for command in (["db", "upgrade"], ["ml", "ensure-model"]):
-        subprocess.run([*flask, *command], cwd=ROOT, env=env, check=True,
+        subprocess.run([*FLASK, *command], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL)
     from sqlalchemy import create_engine, text
 

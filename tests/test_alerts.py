@@ -188,7 +188,6 @@ def test_the_per_submission_check_tests_one_group(app, fault, make_report):
         assert check_emerging_issue(issue_id, NOON, notify=False) is None
 
 
-
 def test_the_per_submission_check_writes_only_for_a_group_that_bursts(app, fault, make_report):
     """On SQLite a write transaction holds up every submission: a quiet group's test reads."""
     bursting = make_group(app, fault)
@@ -207,6 +206,7 @@ def test_the_per_submission_check_writes_only_for_a_group_that_bursts(app, fault
         finally:
             event.remove(db.engine, "begin", on_begin)
     assert quiet_writes == 0 and sum(begun) == 1
+
 
 @pytest.fixture
 def go_live(make_report):

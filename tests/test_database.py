@@ -104,27 +104,31 @@ def test_a_writer_waits_for_another_writers_lock_and_then_writes(file_app):
             file_app.config["SQLITE_BUSY_TIMEOUT_MS"]
 
 
-@sqlite_only
-def test_a_writer_gives_up_after_the_busy_timeout_and_writes_nothing(tmp_path):
+@pytest.fixture
+def impatient_app(tmp_path):
+    """A file database whose writers wait 200 ms for the lock, with no units."""
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/v.sqlite",
                      SQLITE_BUSY_TIMEOUT_MS=200)
     with app.app_context():
         db.create_all()
-    holder = _lock_for(app, 1.0)
+    yield app
     with app.app_context():
-        with pytest.raises(OperationalError, match="database is locked"), transaction():
-            db.session.add(Unit(name="Avdelning 2"))
-        holder.join()
-        assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
         db.engine.dispose()
 
 
 @sqlite_only
-def test_writers_of_one_process_take_turns_and_a_late_one_gives_up(tmp_path):
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/v.sqlite",
-                     SQLITE_BUSY_TIMEOUT_MS=200)
-    with app.app_context():
-        db.create_all()
+def test_a_writer_gives_up_after_the_busy_timeout_and_writes_nothing(impatient_app):
+    holder = _lock_for(impatient_app, 1.0)
+    with impatient_app.app_context():
+        with pytest.raises(OperationalError, match="database is locked"), transaction():
+            db.session.add(Unit(name="Avdelning 2"))
+        holder.join()
+        assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
+
+
+@sqlite_only
+def test_writers_of_one_process_take_turns_and_a_late_one_gives_up(impatient_app):
+    app = impatient_app
     writing, done = threading.Event(), threading.Event()
 
     def first_writer() -> None:
@@ -145,7 +149,6 @@ def test_writers_of_one_process_take_turns_and_a_late_one_gives_up(tmp_path):
         done.set()
         first.join()
         assert db.session.scalars(select(Unit.name)).all() == ["Avdelning 1"]
-        db.engine.dispose()
 
 
 def test_foreign_keys_are_enforced(app):
