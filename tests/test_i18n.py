@@ -35,6 +35,15 @@ def test_pages_are_swedish_for_swedish_browsers(client):
     assert "Skicka rapport" in page and "Send report" not in page
 
 
+def test_the_login_prompt_speaks_the_language_of_the_page(client):
+    """Flask-Login's own prompt is English; Vaka's is translated per request."""
+    for language, prompt in {"sv": "Logga in för att öppna sidan.",
+                             "en": "Please log in to open this page."}.items():
+        page = client.get("/triage/", headers={"Accept-Language": language},
+                          follow_redirects=True).get_data(as_text=True)
+        assert prompt in page and "Please log in to access this page." not in page
+
+
 def test_swedish_calls_a_known_issue_one_thing_everywhere():
     """"Känt problem" (plural "kända problem"), in the menu, columns and filters alike; never
     "känt fel", which the catalog once used beside it."""

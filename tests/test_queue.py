@@ -315,6 +315,8 @@ def test_chosen_filters_show_as_chips_that_remove_themselves(client, make_report
     assert [(text.strip(), href) for href, text in chips] == [
         ("Search: skrivaren", "/triage/?area=printing&order=newest"),
         ("Affected area: Printing", "/triage/?q=skrivaren&order=newest")]
+    assert page.count(">Search: skrivaren") == 1, "the folded panel's line does not repeat them"
+    assert "2 chosen" in page
     default = client.get("/triage/").get_data(as_text=True)
     assert 'class="chip"' not in default and "Open reports, all units" in default
 
