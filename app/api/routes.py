@@ -13,7 +13,8 @@ from flask_babel import force_locale
 
 from app.api import FILE_RESPONSES, PREFIX, bp, openapi_document, operation
 from app.api.auth import calling_token, current_token, token_required
-from app.api.problems import ApiProblem
+from app.api.problems import TYPE_BASE, ApiProblem
+from app.api.reference import reference as api_reference
 from app.api.schemas import (
     ID_MAX,
     AlertList,
@@ -308,6 +309,7 @@ def openapi():
 
 @bp.get("/reference")
 def reference():
-    """The OpenAPI document, readable (Swagger UI, vendored under static/swagger-ui)."""
+    """The OpenAPI document, readable, in English; the problem `type` URIs point into it."""
     with force_locale("en"):
-        return render_template("api/reference.html")
+        return render_template("api/reference.html", page=api_reference(
+            openapi_document(current_app), TYPE_BASE))

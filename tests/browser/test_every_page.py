@@ -54,10 +54,9 @@ NOT_PAGES = {"export.aggregates", "export.codebook", "export.reports",
              "reports.matching_issues", "ops.healthz", "ops.readyz", "ops.prometheus_metrics",
              # redirects to and from the identity provider (tests/browser/test_sso_login.py)
              "auth.sso_login", "auth.sso_callback",
-             # the JSON API, for systems with a bearer token (tests/test_api*.py), and its
-             # reference, Swagger UI's own page (tests/test_api.py: vendored assets only)
+             # the JSON API, for systems with a bearer token (tests/test_api*.py)
              "api.alerts", "api.export", "api.fhir_adverse_event", "api.fhir_bundle",
-             "api.known_issues", "api.openapi", "api.queue", "api.reference", "api.report"}
+             "api.known_issues", "api.openapi", "api.queue", "api.report"}
 
 
 @dataclass(frozen=True)
@@ -84,6 +83,7 @@ PAGES: dict[str, str | None] = {
     "admin.models": Role.ADMIN, "admin.audit": Role.ADMIN, "admin.users": Role.ADMIN,
     "admin.user": Role.ADMIN, "admin.new_user": Role.ADMIN, "admin.units": Role.ADMIN,
     "admin.unit": Role.ADMIN, "admin.jobs": Role.ADMIN, "admin.api_tokens": Role.ADMIN,
+    "api.reference": None,
 }
 
 
