@@ -99,6 +99,17 @@ def test_a_stop_word_typed_without_diacritics_is_no_term():
     assert not any("nagr" in gram for gram in grouping.char_grams("nagra prover", "sv"))
 
 
+def test_when_a_thing_happened_does_not_group_it_with_what_else_happened_then():
+    """"This morning" joined a jammed printer to a frozen lab list on a replay."""
+    printer = "The printer in the med room keeps jamming every morning."
+    lab_list = "Slow again, the lab list froze six times this morning."
+    assert "=morning" not in grouping.word_terms(printer, "en")
+    assert not any("morn" in gram for gram in grouping.char_grams(printer, "en"))
+    assert grouping.word_terms("Provsvaren syns inte sedan i morse, i natt också", "sv") == \
+        ["=lab", "=result", "=show"]
+    assert set(grouping.vectorize(printer)) & set(grouping.vectorize(lab_list)) == set()
+
+
 def test_a_vector_keeps_only_its_heaviest_features_per_block():
     long_text = " ".join(TUBE + LABELS + NOISE)
     vec = vector(long_text)
