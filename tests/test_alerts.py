@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, select
 
 from app.services import ServiceError
+from app.services.alert_text import evidence_in_words
 from app.services.alerts import (
     alert_report_ids,
     baseline_count,
@@ -216,17 +217,20 @@ def go_live(make_report):
             for unit in ("Avdelning 1", "Avdelning 2", "Avdelning 3") for h in range(5)]
 
 
-def test_a_storm_of_unit_spikes_is_one_broad_rise(app, go_live):
+def test_a_storm_of_unit_spikes_is_one_broad_rise_that_takes_the_other_spikes_in(app, go_live):
+    """The same reports lift their units and their area: one fact, one alert."""
     with app.app_context():
         evaluate_alerts(NOON, notify=False)
-    by_key = {alert.key: alert for alert in stored(app)}
-    assert set(by_key) == {"spike:unit:*:day", "spike:area:other:day"}
-    storm = by_key["spike:unit:*:day"]
-    assert storm.title == "Broad rise: 3 of 3 units at once, today"
+    [storm] = stored(app)
+    assert storm.key == "spike:*"
+    assert storm.title == "Broad rise: 3 of 3 units at once, today, and 1 more series"
     assert [s["value"] for s in storm.evidence["series"]] == [
         "Avdelning 1", "Avdelning 2", "Avdelning 3"]
+    assert [(o["dimension"], o["value"], o["period"]) for o in storm.evidence["others"]] == [
+        ("area", "other", "day")]
     assert storm.evidence["report_ids"] == sorted(go_live)
-    assert by_key["spike:area:other:day"].title == "Spike: affected area Other, today"
+    with app.test_request_context():
+        assert "Rising with them: Other (15)." in evidence_in_words(storm)
 
 
 def test_a_spike_that_passed_is_cleared_and_may_fire_again(app, go_live):
@@ -235,7 +239,7 @@ def test_a_spike_that_passed_is_cleared_and_may_fire_again(app, go_live):
         assert evaluate_alerts(NOON + timedelta(days=1), notify=False) == []
         assert open_alerts() == []
         again = {a.key for a in evaluate_alerts(NOON, notify=False)}
-    assert again == {"spike:unit:*:day", "spike:area:other:day"}
+    assert again == {"spike:*"}
 
 
 def test_single_spikes_swallowed_by_a_storm_are_cleared(app, make_report):
@@ -250,7 +254,7 @@ def test_single_spikes_swallowed_by_a_storm_are_cleared(app, make_report):
             make_report(unit=unit, submitted=NOON - timedelta(hours=h))
     with app.app_context():
         evaluate_alerts(NOON, notify=False)
-        assert "spike:unit:*:day" in {a.key for a in open_alerts()}
+        assert "spike:*" in {a.key for a in open_alerts()}
         assert "spike:unit:Avdelning 1:day" not in {a.key for a in open_alerts()}
     assert first
 
@@ -285,7 +289,7 @@ def test_alerts_check_prints_open_alerts_as_json(app, runner, fault, go_live):
                                  "--json", "--no-notify"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.splitlines()]
-    assert [line["kind"] for line in lines] == ["emerging", "spike", "spike"]
+    assert [line["kind"] for line in lines] == ["emerging", "spike"]
     emerging = lines[0]
     assert set(emerging) == {"id", "kind", "title", "raised_at", "units", "categories",
                              "report_ids", "evidence"}

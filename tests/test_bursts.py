@@ -5,7 +5,14 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from trends.bursts import Arrival, BurstRule, burst_test, collapse_storms, in_window
+from trends.bursts import (
+    Arrival,
+    BurstRule,
+    burst_test,
+    collapse_storms,
+    in_window,
+    one_broad_rise,
+)
 from trends.spikes import binomial_upper_tail
 
 NOON = datetime(2026, 5, 4, 12)
@@ -106,6 +113,21 @@ def test_many_units_spiking_at_once_are_one_broad_rise():
     [storm] = storms
     assert (storm.dimension, storm.period, storm.tested) == ("unit", "day", 20)
     assert storm.spikes == tuple(units)
+
+
+def test_while_anything_storms_every_spike_is_part_of_one_broad_rise():
+    units = [Spike("unit", f"Avdelning {i}") for i in range(4)]
+    areas = [Spike("area", "login"), Spike("area", "records"), Spike("area", "other")]
+    weekly = Spike("category", "training", "week")
+    tested = {("unit", "day"): 20, ("area", "day"): 4, ("category", "week"): 4}
+    alone, storms = one_broad_rise(*collapse_storms([*units, *areas, weekly], tested))
+    assert alone == []
+    [rise] = storms
+    # The areas' storm is the larger share of its dimension (3 of 4 against 4 of 20).
+    assert (rise.dimension, rise.spikes) == ("area", tuple(areas))
+    assert rise.others == (*units, weekly) and rise.series == (*areas, *units, weekly)
+    # Without a storm the spikes stand alone.
+    assert one_broad_rise(*collapse_storms([units[0], weekly], tested)) == ([units[0], weekly], [])
 
 
 def test_two_spikes_are_a_storm_only_when_they_are_a_large_share():

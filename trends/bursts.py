@@ -49,11 +49,13 @@ every unit at once (a go-live): twenty unit alerts say one thing. When at least
 `min_series` series of one dimension (unit, area or category) spike in the same
 period, or at least `min_share` of that dimension's tested series, they become
 one *broad rise* for that dimension and period, listing them (`collapse_storms`).
+While anything storms, the rise is one fact: one storm leads it and every other
+spike, of any dimension and period, is part of it (`one_broad_rise`).
 """
 
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
@@ -171,6 +173,13 @@ class Storm(Generic[S]):
     spikes: tuple[S, ...]
     #: How many series of the dimension were tested in the period.
     tested: int
+    #: Spikes of other dimensions or periods that the rise stands for (`one_broad_rise`).
+    others: tuple[S, ...] = ()
+
+    @property
+    def series(self) -> tuple[S, ...]:
+        """Every spike the rise stands for: its dimension's, then the others."""
+        return self.spikes + self.others
 
 
 def collapse_storms(spikes: Sequence[S], tested: Mapping[tuple[str, str], int], *,
@@ -193,3 +202,21 @@ def collapse_storms(spikes: Sequence[S], tested: Mapping[tuple[str, str], int], 
             storms.append(Storm(dimension, period, tuple(members), count))
     stormy = {(storm.dimension, storm.period) for storm in storms}
     return [spike for spike in spikes if (spike.dimension, spike.period) not in stormy], storms
+
+
+def one_broad_rise(alone: Sequence[S],
+                   storms: Sequence[Storm[S]]) -> tuple[list[S], list[Storm[S]]]:
+    """While anything storms, the rise is one fact: the storm of the largest share of its
+    dimension stands for it and takes every other spike in, the other dimensions' storms
+    and the spikes that stood alone, of either period, as its `others`.
+
+    A go-live lifts the units, the affected areas and the categories together, today and
+    over the week; an alert for each (bench/golive.py: up to four at the flood's peak,
+    beside the emerging issues) buried the fault's. A fault's own spike is not lost: its
+    emerging issue alerts, and the rise lists the series. Without a storm nothing changes.
+    """
+    if not storms:
+        return list(alone), []
+    lead = max(storms, key=lambda storm: (len(storm.spikes) / storm.tested, len(storm.spikes)))
+    others = tuple(spike for storm in storms if storm is not lead for spike in storm.spikes)
+    return [], [replace(lead, others=others + tuple(alone))]

@@ -45,9 +45,15 @@ def evidence_in_words(alert: Alert) -> str:
         names = SERIES_VALUE_NAMES.get(evidence.get("dimension"), {})
         listed = ", ".join(f"{names.get(s['value'], s['value'])} ({s['observed']})"
                            for s in series)
-        return _("%(num)d of the %(tested)d series rose at once: %(series)s. One cause lifts "
-                 "them all, so they are one alert.", num=len(series),
-                 tested=evidence["tested"], series=listed)
+        words = _("%(num)d of the %(tested)d series rose at once: %(series)s. One cause lifts "
+                  "them all, so they are one alert.", num=len(series),
+                  tested=evidence["tested"], series=listed)
+        others = evidence.get("others", [])
+        if others:
+            words += " " + _("Rising with them: %(series)s.", series=", ".join(
+                f"{SERIES_VALUE_NAMES.get(o['dimension'], {}).get(o['value'], o['value'])} "
+                f"({o['observed']})" for o in others))
+        return words
     if not series:
         return ""
     first = series[0]

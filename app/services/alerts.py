@@ -11,8 +11,8 @@ check``): as of that moment (reports submitted after it do not count) it
    before its first report, found through the similarity index;
    Broad groups (from many units at once, as a go-live's flood) fold into one theme
    alert instead (`_fold_broad_groups`);
-3. raises a *spike* alert for each series spike as the overview computes it, a
-   storm of them in one dimension collapsed into one broad rise;
+3. raises a *spike* alert for each series spike as the overview computes it, or,
+   while a storm of them in one dimension lasts, one broad rise for them all;
 4. enqueues the e-mail to the opted-in coordinators about the new alerts, and about
    earlier ones whose e-mail failed (app/services/notifications.py), after the commit.
 
@@ -38,6 +38,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -68,7 +69,15 @@ from models import (
     transaction,
     utcnow,
 )
-from trends.bursts import Arrival, BurstRule, BurstTest, Storm, burst_test, collapse_storms
+from trends.bursts import (
+    Arrival,
+    BurstRule,
+    BurstTest,
+    Storm,
+    burst_test,
+    collapse_storms,
+    one_broad_rise,
+)
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +115,8 @@ def spike_key(dimension: str, value: str, period: str) -> str:
     return f"spike:{dimension}:{value}:{period}"
 
 
-def storm_key(dimension: str, period: str) -> str:
-    return f"spike:{dimension}:*:{period}"
+#: The key of the broad rise (`one_broad_rise`): one at a time, whichever series lead it.
+RISE_KEY = "spike:*"
 
 
 @dataclass(frozen=True)
@@ -423,11 +432,12 @@ def _emerging_alert(issue: EmergingIssue, test: BurstTest, as_of: datetime) -> A
 
 
 def series_alerts(tests: Sequence[SeriesTest]) -> tuple[list[SeriesTest], list[Storm]]:
-    """The spikes among `tests` that stand alone, and the storms that collapse the rest."""
+    """The spikes among `tests` that stand alone, or, while anything storms, the one broad
+    rise that stands for them all."""
     tested: defaultdict[tuple[str, str], int] = defaultdict(int)
     for test in tests:
         tested[(test.dimension, test.period)] += 1
-    return collapse_storms([test for test in tests if test.test.spike], tested)
+    return one_broad_rise(*collapse_storms([test for test in tests if test.test.spike], tested))
 
 
 def _evaluate_spikes(as_of: datetime) -> list[Alert]:
@@ -436,8 +446,8 @@ def _evaluate_spikes(as_of: datetime) -> list[Alert]:
     alone, storms = series_alerts(spike_tests(as_of.date(), names, as_of=as_of))
     wanted: dict[str, tuple[list[SeriesTest], Storm | None]] = {
         spike_key(s.dimension, s.value, s.period): ([s], None) for s in alone}
-    wanted.update({storm_key(storm.dimension, storm.period): (list(storm.spikes), storm)
-                   for storm in storms})
+    for rise in storms:  # one at most
+        wanted[RISE_KEY] = (list(rise.spikes), rise)
     wanted = _today_over_the_week(wanted)
     for alert in db.session.scalars(select(Alert).where(Alert.kind == AlertKind.SPIKE,
                                                         Alert.cleared_at.is_(None))):
@@ -504,6 +514,8 @@ def _spike_alert(key: str, spikes: list[SeriesTest], storm: Storm | None, as_of:
                                 "series": series, **_reports_described(counted)}
     if storm is not None:
         evidence["tested"] = storm.tested
+        evidence["others"] = [{"dimension": s.dimension, "value": s.value, "period": s.period,
+                               "observed": s.test.observed} for s in storm.others]
     with install_language():
         title = _spike_title(spikes, storm)
     return Alert(kind=AlertKind.SPIKE, key=key, title=title, raised_at=as_of,
@@ -515,9 +527,13 @@ def _spike_title(spikes: list[SeriesTest], storm: Storm | None) -> str:
     period = str(PERIOD_NAMES[first.period])
     if storm is None:
         return _("Spike: %(series)s, %(period)s", series=_series_name(first), period=period)
-    return _("Broad rise: %(num)d of %(tested)d %(dimension)s at once, %(period)s",
-             num=len(spikes), tested=storm.tested, dimension=DIMENSION_NAMES[first.dimension],
-             period=period)
+    title = _("Broad rise: %(num)d of %(tested)d %(dimension)s at once, %(period)s",
+              num=len(spikes), tested=storm.tested, dimension=DIMENSION_NAMES[first.dimension],
+              period=period)
+    if storm.others:
+        title += ngettext(", and %(num)d more series", ", and %(num)d more series",
+                          len(storm.others))
+    return title
 
 
 def _series_name(spike: SeriesTest) -> str:
