@@ -233,6 +233,18 @@ def test_a_storm_of_unit_spikes_is_one_broad_rise_that_takes_the_other_spikes_in
         assert "Rising with them: Other (15)." in evidence_in_words(storm)
 
 
+def test_a_lone_spike_is_titled_in_the_installs_language(app, make_report, monkeypatch):
+    make_report(unit="Avdelning 1", submitted=NOON - timedelta(days=40))
+    for hours in range(5):
+        make_report(unit="Avdelning 1", submitted=NOON - timedelta(hours=hours))
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "sv")
+    with app.app_context():
+        evaluate_alerts(NOON, notify=False)
+    titles = {alert.key: alert.title for alert in stored(app)}
+    assert titles["spike:unit:Avdelning 1:day"] == \
+        "Ovanligt många rapporter: enheten Avdelning 1, i dag"
+
+
 def test_a_spike_that_passed_is_cleared_and_may_fire_again(app, go_live):
     with app.app_context():
         evaluate_alerts(NOON, notify=False)
