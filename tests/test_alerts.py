@@ -230,7 +230,7 @@ def test_a_storm_of_unit_spikes_is_one_broad_rise_that_takes_the_other_spikes_in
         ("area", "other", "day")]
     assert storm.evidence["report_ids"] == sorted(go_live)
     with app.test_request_context():
-        assert "Rising with them: Other (15)." in evidence_in_words(storm)
+        assert "Rising with them: Other (15 today)." in evidence_in_words(storm)
 
 
 def test_a_lone_spike_is_titled_in_the_installs_language(app, make_report, monkeypatch):

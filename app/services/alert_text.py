@@ -50,15 +50,21 @@ def evidence_in_words(alert: Alert) -> str:
                   tested=evidence["tested"], series=listed)
         others = evidence.get("others", [])
         if others:
-            words += " " + _("Rising with them: %(series)s.", series=", ".join(
-                f"{SERIES_VALUE_NAMES.get(o['dimension'], {}).get(o['value'], o['value'])} "
-                f"({o['observed']})" for o in others))
+            words += " " + _("Rising with them: %(series)s.",
+                             series=", ".join(_other_series(o) for o in others))
         return words
     if not series:
         return ""
     first = series[0]
     return series_in_words(evidence.get("period"), first["observed"], first["baseline_mean"],
                            first["baseline_periods"], spike=True)
+
+
+def _other_series(series: dict[str, Any]) -> str:
+    """"Akuten (12 today)": a series the broad rise took in, its count and period."""
+    name = SERIES_VALUE_NAMES.get(series["dimension"], {}).get(series["value"], series["value"])
+    period = _("today") if series["period"] == "day" else _("the last 7 days")
+    return f"{name} ({series['observed']} {period})"
 
 
 def _emerging_words(evidence: dict[str, Any]) -> str:
