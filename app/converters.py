@@ -3,8 +3,7 @@
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-#: The largest id a row can have (SQLite's INTEGER, PostgreSQL's bigint).
-MAX_ID = 2**63 - 1
+from models import MAX_ID
 
 
 class IdConverter(IntegerConverter):

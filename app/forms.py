@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
 from ml import pii
-from models import Area, Impact, Kind, Status
+from models import MAX_ID, Area, Impact, Kind, Status
 
 #: Translated names of the stored enum values, for forms and templates alike.
 KIND_NAMES = {Kind.INCIDENT: _l("Incident"), Kind.FEEDBACK: _l("Feedback")}
@@ -76,6 +76,14 @@ def flash_errors(form: FlaskForm, *, labelled: bool = True) -> None:
         for error in errors:
             flash(_("%(field)s: %(error)s", field=form[name].label.text, error=error)
                   if labelled else error)
+
+
+def ids_in_range(_form: FlaskForm, field) -> None:
+    """A field of one id or of several: each from 1 to MAX_ID (a larger one would reach
+    the database, where SQLite cannot even bind it)."""
+    values = field.data if isinstance(field.data, list) else [field.data]
+    if any(value is not None and not 1 <= value <= MAX_ID for value in values):
+        raise ValidationError(_l("That is not a valid id."))
 
 
 def choices(names: dict[StrEnum | str, object], blank: str | None = None) -> list[SelectChoice]:

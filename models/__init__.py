@@ -3,7 +3,7 @@
 from models.alert import OPEN_ALERT_STATES, Alert, AlertKind, AlertState
 from models.api_token import ApiToken
 from models.audit import AuditEvent, AuditLogIsAppendOnly
-from models.base import db, transaction, utcnow
+from models.base import MAX_ID, db, transaction, utcnow
 from models.comment import COMMENT_MAX, Comment
 from models.emerging_issue import (
     ACTIVE_STATUSES,
@@ -36,7 +36,7 @@ from models.unit import Unit
 from models.user import Role, User
 
 __all__ = [
-    "ACTIVE_STATUSES", "CATEGORIES", "COMMENT_MAX", "MESSAGE_MAX", "OPEN_ALERT_STATES",
+    "ACTIVE_STATUSES", "CATEGORIES", "COMMENT_MAX", "MAX_ID", "MESSAGE_MAX", "OPEN_ALERT_STATES",
     "OPEN_STATUSES", "RISK_LEVELS", "UNDECIDED_STATUSES", "UPDATE_MAX", "Alert", "AlertKind",
     "AlertState", "ApiToken", "Area", "AuditEvent", "AuditLogIsAppendOnly", "Author", "Comment",
     "EmergingIssue", "EmergingIssueReport", "EmergingIssueTerm", "EmergingStatus",

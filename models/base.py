@@ -16,6 +16,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
+#: The largest id a row can have (SQLite's INTEGER, PostgreSQL's bigint); an id from a
+#: request beyond it must be refused before a query, where SQLite cannot even bind it.
+MAX_ID = 2**63 - 1
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -4,7 +4,7 @@ from wtforms import IntegerField, SelectField, SelectMultipleField, StringField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms import strip
+from app.forms import ids_in_range, strip
 from app.services.known_issues import TITLE_MAX
 from models import EmergingStatus, KnownIssue
 
@@ -35,7 +35,8 @@ class ConfirmForm(FlaskForm):
 
 class MergeForm(FlaskForm):
     target = SelectField(_l("Known issue"), coerce=int, validate_choice=False,
-                         validators=[DataRequired(_l("Choose a known issue."))])
+                         validators=[DataRequired(_l("Choose a known issue.")),
+                                     ids_in_range])
     merge = SubmitField(_l("Merge into the known issue"))
 
     def __init__(self, targets: list[KnownIssue], *args, **kwargs):
@@ -48,12 +49,13 @@ class SplitForm(FlaskForm):
     """Members ticked on an emerging issue's page: they form a group of their own."""
 
     report_ids = SelectMultipleField(_l("Reports"), coerce=int, validate_choice=False,
-                                     validators=[DataRequired(_l("Tick at least one report."))])
+                                     validators=[DataRequired(_l("Tick at least one report.")),
+                                                 ids_in_range])
     split = SubmitField(_l("Split the selected reports off"))
 
 
 class MoveOutForm(FlaskForm):
-    report_id = IntegerField(_l("Report"), validators=[DataRequired()])
+    report_id = IntegerField(_l("Report"), validators=[DataRequired(), ids_in_range])
 
 
 class DismissForm(FlaskForm):

@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms import choices, strip, unix_newlines
+from app.forms import choices, ids_in_range, strip, unix_newlines
 from app.services.known_issues import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
 from models import UPDATE_MAX, KnownIssue, KnownIssueStatus
 
@@ -82,7 +82,7 @@ class UpdateForm(FlaskForm):
 
 class MergeForm(FlaskForm):
     target = SelectField(_l("Merge into"), coerce=int, validate_choice=False,
-                         validators=[DataRequired()])
+                         validators=[DataRequired(), ids_in_range])
     merge = SubmitField(_l("Merge"))
 
     def __init__(self, targets: list[KnownIssue], *args, **kwargs):
@@ -94,7 +94,8 @@ class SplitForm(FlaskForm):
     """Reports ticked on a known issue's page, and the title of the issue they move to."""
 
     report_ids = SelectMultipleField(_l("Reports"), coerce=int, validate_choice=False,
-                                     validators=[DataRequired(_l("Tick at least one report."))])
+                                     validators=[DataRequired(_l("Tick at least one report.")),
+                                                 ids_in_range])
     title = _title_field()
     split = SubmitField(_l("Split into a new known issue"))
 
@@ -103,12 +104,12 @@ class AttachForm(FlaskForm):
     """Put reports in a known issue; `next` is the page to go back to."""
 
     issue = SelectField(_l("Known issue"), coerce=int, validate_choice=False,
-                        validators=[DataRequired()])
+                        validators=[DataRequired(), ids_in_range])
     report_ids = SelectMultipleField(_l("Reports"), coerce=int, validate_choice=False,
-                                     validators=[DataRequired()])
+                                     validators=[DataRequired(), ids_in_range])
     next = HiddenField()
 
 
 class DetachForm(FlaskForm):
-    report_id = IntegerField(_l("Report"), validators=[DataRequired()])
+    report_id = IntegerField(_l("Report"), validators=[DataRequired(), ids_in_range])
     next = HiddenField()

@@ -41,6 +41,7 @@ from app.services.workflow import (
 )
 from models import (
     CATEGORIES,
+    MAX_ID,
     OPEN_STATUSES,
     EmergingIssue,
     EmergingIssueReport,
@@ -113,7 +114,10 @@ def _parse_value(text: str, column: InstrumentedAttribute) -> object:
         return text == "1"
     if python_type is date:
         return date.fromisoformat(text)
-    return python_type(text)
+    value = python_type(text)
+    if python_type is int and not -MAX_ID - 1 <= value <= MAX_ID:
+        raise ValueError(text)  # no row holds it, and SQLite could not bind it
+    return value
 
 
 def make_cursor(report: Report, order: str) -> str:

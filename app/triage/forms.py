@@ -16,7 +16,6 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
@@ -30,6 +29,7 @@ from app.forms import (
     STATUS_NAMES,
     DateRangeForm,
     choices,
+    ids_in_range,
     strip,
     unix_newlines,
 )
@@ -81,8 +81,7 @@ class QueueFilterForm(DateRangeForm):
     assignee = SelectField(_l("Assignee"), default="")
     known_issue = SelectField(_l("Known issue"), default="")
     #: Set by a grouped queue's link to an emerging issue's reports (not a field shown).
-    emerging_issue = IntegerField(_l("Emerging issue"),
-                                  validators=[Optional(), NumberRange(min=1)])
+    emerging_issue = IntegerField(_l("Emerging issue"), validators=[Optional(), ids_in_range])
     overdue = BooleanField(_l("Overdue only"))
     group = SelectField(_l("Rows"), default="",
                         choices=choices(GROUP_NAMES, blank=_l("One row per report")))
@@ -169,7 +168,8 @@ class BulkForm(FlaskForm):
     """One action on the reports ticked in the queue."""
 
     report_ids = SelectMultipleField(coerce=int, validate_choice=False,
-                                     validators=[DataRequired(_l("Tick at least one report."))])
+                                     validators=[DataRequired(_l("Tick at least one report.")),
+                                                 ids_in_range])
     # Ids of their own: the queue's filter form has fields of the same names.
     action = SelectField(_l("Action"), choices=choices(BULK_ACTION_NAMES), id="bulk-action")
     assignee = SelectField(_l("Assignee"), default="", id="bulk-assignee")
