@@ -83,7 +83,7 @@ def group_rows(count: int, corpus: list[str], recent: list[int],
 
 
 def add_groups(count: int, rng: random.Random) -> None:
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert, select, text
 
     from ml import load_corpus
     from models import EmergingIssue, EmergingIssueReport, EmergingIssueTerm, Report, db
@@ -96,6 +96,11 @@ def add_groups(count: int, rng: random.Random) -> None:
                         (EmergingIssueReport, members)):
         for start in range(0, len(rows), BATCH):
             db.session.execute(insert(model), rows[start:start + BATCH])
+    if db.engine.dialect.name == "postgresql":
+        # The groups came with their ids: move the sequence past them, or the first group
+        # the grouping makes collides with group 1.
+        db.session.execute(text("SELECT setval(pg_get_serial_sequence('emerging_issue', 'id'),"
+                                " (SELECT max(id) FROM emerging_issue))"))
     db.session.commit()
 
 
