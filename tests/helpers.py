@@ -104,3 +104,21 @@ def decision(**fields) -> dict:
     """The report page's one decision form as a coordinator sends it: no category ticked
     (other), status new, nobody assigned, risk 2 x 2, each overridden by `fields`."""
     return {"status": "new", "assignee": "", "consequence": "2", "likelihood": "2", **fields}
+
+
+def closing_responses(wsgi_app):
+    """A WSGI app whose every response is read whole and closed before it is sent.
+
+    For the browser tests' werkzeug server: when Chromium drops a request (the page moved
+    on while a script was loading), the server's drain loop after a failed write raises
+    before it closes the response, so a static file stays open and a ResourceWarning
+    surfaces in whichever test runs when it is collected.
+    """
+    def app(environ, start_response):
+        response = wsgi_app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+    return app

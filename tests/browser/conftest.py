@@ -16,6 +16,8 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
+from tests.helpers import closing_responses
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",  # the tests run as root
@@ -40,7 +42,7 @@ def app_config(tmp_path: Path) -> dict:
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """Serve the app on a free local port; yields the base URL without a trailing slash."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing_responses(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

@@ -42,6 +42,7 @@ from models import (
     utcnow,
 )
 from tests.conftest import _empty_schema
+from tests.helpers import closing_responses
 
 pytestmark = pytest.mark.browser
 
@@ -135,7 +136,7 @@ def _arguments(app: Flask) -> dict[str, int]:
 
 
 def _serve(app: Flask) -> Callable[[], None]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing_responses(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="every-page", daemon=True)
     thread.start()
     app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
