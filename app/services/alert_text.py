@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.routing import MapAdapter
 
@@ -22,6 +23,13 @@ from models import Alert, AlertKind, Unit, db
 #: A series' values by name: a unit is named by itself.
 SERIES_VALUE_NAMES: dict[str, dict] = {"unit": {}, "area": AREA_NAMES,
                                        "category": CATEGORY_NAMES}
+#: A series' period in words.
+PERIOD_NAMES = {"day": _l("today"), "week": _l("the last 7 days")}
+
+
+def value_name(dimension: str, value: str) -> str:
+    """A series' value as it reads ("Printing" for "printing"; a unit by its name)."""
+    return str(SERIES_VALUE_NAMES.get(dimension, {}).get(value, value))
 
 
 @contextmanager
@@ -42,9 +50,8 @@ def evidence_in_words(alert: Alert) -> str:
         return _emerging_words(evidence)
     series = evidence.get("series", [])
     if "tested" in evidence:
-        names = SERIES_VALUE_NAMES.get(evidence.get("dimension"), {})
-        listed = ", ".join(f"{names.get(s['value'], s['value'])} ({s['observed']})"
-                           for s in series)
+        listed = ", ".join(f"{value_name(evidence.get('dimension'), s['value'])} "
+                           f"({s['observed']})" for s in series)
         words = _("%(num)d of the %(tested)d series rose at once: %(series)s. One cause lifts "
                   "them all, so they are one alert.", num=len(series),
                   tested=evidence["tested"], series=listed)
@@ -62,9 +69,8 @@ def evidence_in_words(alert: Alert) -> str:
 
 def _other_series(series: dict[str, Any]) -> str:
     """"Akuten (12 today)": a series the broad rise took in, its count and period."""
-    name = SERIES_VALUE_NAMES.get(series["dimension"], {}).get(series["value"], series["value"])
-    period = _("today") if series["period"] == "day" else _("the last 7 days")
-    return f"{name} ({series['observed']} {period})"
+    name = value_name(series["dimension"], series["value"])
+    return f"{name} ({series['observed']} {PERIOD_NAMES[series['period']]})"
 
 
 def _emerging_words(evidence: dict[str, Any]) -> str:

@@ -44,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.forms import AREA_NAMES, CATEGORY_NAMES
 from app.services import NotFound, ServiceError
-from app.services.alert_text import install_language
+from app.services.alert_text import PERIOD_NAMES, install_language
 from app.services.audit import record
 from app.services.notifications import notify_later
 from app.services.overview import Alert as SeriesTest
@@ -108,7 +108,6 @@ SERIES_NAMES = {"unit": _l("unit %(name)s"), "area": _l("affected area %(name)s"
                 "category": _l("category %(name)s")}
 DIMENSION_NAMES = {"unit": _l("units"), "area": _l("affected areas"),
                    "category": _l("categories")}
-PERIOD_NAMES = {"day": _l("today"), "week": _l("the last 7 days")}
 
 
 def spike_key(dimension: str, value: str, period: str) -> str:
