@@ -4,8 +4,10 @@ import re
 from datetime import datetime
 
 from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
 from playwright.sync_api import Page, expect
 
+from app.times import local_now
 from models import User
 from tests.helpers import PASSWORD
 
@@ -27,12 +29,18 @@ def assert_no_serious_violations(page: Page, impacts: set[str] = BLOCKING_IMPACT
         for v in blocking)
 
 
-def fill_report(page: Page, text: str, occurred_at: datetime, unit: str) -> None:
+def region_now(app: Flask) -> datetime:
+    """The region's wall clock, which the form's "today" means (not the machine's: UTC here)."""
+    with app.app_context():
+        return local_now()
+
+
+def fill_report(page: Page, text: str, occurred_at: datetime, unit: str, app: Flask) -> None:
     """Fill the form as a reporter would: a time today under "Earlier today", another
-    under "Another day"."""
+    under "Another day" (both on the region's clock)."""
     page.get_by_label("Incident").check()
     page.get_by_label("What happened?").fill(text)
-    if occurred_at.date() == datetime.now().date():
+    if occurred_at.date() == region_now(app).date():
         page.get_by_label("Earlier today", exact=True).check()
         page.get_by_label("Time, if earlier today").fill(occurred_at.strftime("%H:%M"))
     else:

@@ -4,7 +4,7 @@ Each page on the way is also checked with axe-core; serious or critical
 accessibility violations fail the test.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -13,6 +13,7 @@ from tests.browser.pages import (
     assert_no_serious_violations,
     fill_report,
     log_in,
+    region_now,
     submit_report,
 )
 
@@ -24,7 +25,7 @@ REPORT_TEXT = (
 
 
 @pytest.mark.browser
-def test_anonymous_report_reaches_the_triage_queue(page: Page, live_server: str, make_unit,
+def test_anonymous_report_reaches_the_triage_queue(app, page: Page, live_server: str, make_unit,
                                                     make_user, active_model) -> None:
     make_unit(UNIT)
     coordinator = make_user(role="coordinator")
@@ -32,8 +33,8 @@ def test_anonymous_report_reaches_the_triage_queue(page: Page, live_server: str,
     page.goto(f"{live_server}/")
     expect(page.get_by_role("heading", name="Report an incident or give feedback")).to_be_visible()
     assert_no_serious_violations(page)
-    yesterday = (datetime.now() - timedelta(days=1)).replace(hour=8, minute=30)
-    fill_report(page, REPORT_TEXT, yesterday, UNIT)
+    yesterday = (region_now(app) - timedelta(days=1)).replace(hour=8, minute=30)
+    fill_report(page, REPORT_TEXT, yesterday, UNIT, app)
     reference, receipt = submit_report(page)
     assert receipt.startswith(f"{reference}-")
 

@@ -1,7 +1,7 @@
 """The report form in Chromium: typing shows the matching open known issues, announced in a
 live region, and "This is my problem too" files the report into the one chosen."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.services.known_issues import create_known_issue
 from app.services.similarity import index_reports
 from models import Report, User, db
-from tests.browser.pages import assert_no_serious_violations, fill_report, submit_report
+from tests.browser.pages import assert_no_serious_violations, fill_report, region_now, submit_report
 
 UNIT = "Avdelning 12"
 LAB = ["Labbsvaren syns inte i journalen sedan uppdateringen, vi fick ringa labbet.",
@@ -34,8 +34,8 @@ def test_typing_shows_a_matching_known_issue_and_the_choice_files_the_report(
     page.goto(f"{live_server}/")
     matches = page.get_by_role("region", name="Known problems that look like yours")
     expect(matches).to_be_hidden()
-    yesterday = (datetime.now() - timedelta(days=1)).replace(hour=8, minute=30)
-    fill_report(page, "Kaffemaskinen", yesterday, UNIT)
+    yesterday = (region_now(app) - timedelta(days=1)).replace(hour=8, minute=30)
+    fill_report(page, "Kaffemaskinen", yesterday, UNIT, app)
     page.get_by_label("What happened?").press_sequentially(
         " och labbsvaren syns inte i journalen", delay=5)
     expect(matches).to_be_visible()

@@ -179,6 +179,7 @@ def reporter_pages(page: Page, base: str, staff: User,
     page.get_by_role("button", name="Send report").click()
     code = page.locator(".receipt-code")
     expect(code).to_have_text(RECEIPT_CODE)
+    page.wait_for_load_state()
     receipt = code.inner_text()
     yield "confirmation"
     page.goto(f"{base}/status")
@@ -186,6 +187,7 @@ def reporter_pages(page: Page, base: str, staff: User,
     page.get_by_label("Receipt code").fill(receipt.replace("-", " ").lower())
     page.get_by_role("button", name="Show status").click()
     expect(page.locator("dl.facts")).to_be_visible()
+    page.wait_for_load_state()  # its stylesheet too, before the targets are measured
     yield "status"
     page.goto(f"{base}/login")
     yield "login"

@@ -7,13 +7,19 @@ receipt code. Every page on the way is checked with axe-core.
 """
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from models import KnownIssue, db
-from tests.browser.pages import assert_no_serious_violations, fill_report, log_in, submit_report
+from tests.browser.pages import (
+    assert_no_serious_violations,
+    fill_report,
+    log_in,
+    region_now,
+    submit_report,
+)
 
 UNIT = "Avdelning 40 Infektion"
 REPORT_TEXT = ("Kaliumvärdet från labbet kom aldrig in i journalen, så ordinationen av "
@@ -33,7 +39,7 @@ def test_filter_open_correct_attach_and_resolve(page: Page, live_server: str, ap
     unrelated = f"V-{make_report('Parkeringen vid entrén är full varje morgon.'):06d}"
 
     page.goto(f"{live_server}/")
-    fill_report(page, REPORT_TEXT, datetime.now() - timedelta(hours=3), UNIT)
+    fill_report(page, REPORT_TEXT, region_now(app) - timedelta(hours=3), UNIT, app)
     reference, receipt = submit_report(page)
 
     log_in(page, live_server, coordinator)
