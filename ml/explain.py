@@ -1,7 +1,7 @@
 """Why the classifier chose a category: the words that pushed each score up.
 
-Each category's score is a monotone function of one linear sum over the
-TF-IDF features, so the sum splits exactly into per-feature contributions
+The words' part of each category's score is a monotone function of one linear
+sum over the TF-IDF features, so the sum splits exactly into per-feature contributions
 (weight x feature value). Every contribution is handed to the words of the
 text it came from: a stem to the tokens it was made from, a word pair half
 to each word, a character n-gram to the tokens of the white-space chunk it
@@ -13,9 +13,12 @@ Filler words (the stop words of both languages, negations included) and
 numbers are never shown as reasons, whatever their share: "inte", "för" or
 "12" tell a reader nothing even when the model leans on them.
 
-The scores are also tempered by how like the training examples a text is
-(`ml.familiarity`); `nearest_examples` shows the examples that measure it:
-the labeled training texts nearest to the report, never another report.
+Beside the words, the vote of the labeled training examples nearest to the text
+adds to each score's log-odds (`ml.classifier.Platt`), and the scores are
+tempered by how like those examples the text is (`ml.familiarity`);
+`nearest_examples` shows both: the vote per category with what it added, and
+the nearest examples that may be cited (the corpus the team wrote, never
+another report).
 
 A score reads as a band (`score_band`): within the model's review margin of
 its category's threshold the model is unsure, which is what `needs_review` uses.
@@ -32,6 +35,7 @@ from stop_words import get_stop_words
 
 from ml import embedding
 from ml.classifier import CATEGORIES, REVIEW_MARGIN, Classifier
+from ml.familiarity import VOTERS
 from ml.features import Vectorizer, char_grams
 from ml.text import token_spans, word_features
 
@@ -55,22 +59,39 @@ class Neighbour:
 
 @dataclass(frozen=True)
 class Nearness:
-    """How familiar a text is to the model (1: as near its examples as most texts are)
-    and the training examples nearest to it, nearest first."""
+    """How familiar a text is to the model (1: as near its examples as most texts are),
+    the vote of its nearest examples per category, and the citable training examples
+    nearest to it, nearest first."""
 
     familiarity: float
+    votes: list["Vote"]
+    voters: int
     neighbours: list[Neighbour]
 
 
+@dataclass(frozen=True)
+class Vote:
+    """The nearest examples' vote on one category (0 to 1) and what it added to the
+    score's log-odds, in the units of the words' weights."""
+
+    category: str
+    share: float
+    weight: float
+
+
 def nearest_examples(classifier: Classifier, text: str, k: int = 3) -> Nearness:
-    """The text's familiarity (as `Classifier.predict` measures it) and the `k` citable
-    training examples nearest to it."""
+    """The text's familiarity and its nearest examples' vote (as `Classifier.predict`
+    measures them) and the `k` citable training examples nearest to it."""
     familiarity = classifier.familiarity
     vectors = embedding.embed([text])
-    factor = familiarity.factor(familiarity.similarity(vectors))[0]
-    return Nearness(round(float(factor), 4), [
-        Neighbour(familiarity.texts[i], familiarity.labels[i], round(similarity, 4))
-        for i, similarity in familiarity.nearest(vectors[0], k)])
+    similarity, votes = familiarity.neighbourhood(vectors)
+    return Nearness(
+        round(float(familiarity.factor(similarity)[0]), 4),
+        [Vote(c, round(float(share), 4), round(classifier.calibration[c].vote_slope * share, 4))
+         for c, share in zip(CATEGORIES, votes[0].tolist(), strict=True)],
+        min(VOTERS, len(familiarity.vectors)),
+        [Neighbour(familiarity.texts[i], familiarity.labels[i], round(similarity, 4))
+         for i, similarity in familiarity.nearest(vectors[0], k)])
 
 
 class Band(StrEnum):

@@ -188,8 +188,9 @@ def test_calibration_maps_decisions_monotonically(classifier):
     import numpy as np
 
     for platt in classifier.calibration.values():
-        probabilities = platt(np.linspace(-5, 5, 11))
+        probabilities = platt(np.linspace(-5, 5, 11), np.zeros(11))
         assert platt.slope > 0
+        assert platt.vote_slope > 0  # the nearest examples having a category raises it
         assert np.all(np.diff(probabilities) > 0) and 0 < probabilities[0] < probabilities[-1] < 1
 
 
