@@ -422,6 +422,59 @@ def test_broad_emerging_issues_at_once_are_one_alert(app, make_report):
         assert len(alert_report_ids(theme, NOON)) == 16
 
 
+def test_a_fault_with_a_few_strays_from_other_units_keeps_its_own_alert(app, make_report):
+    """Ten reports of a fault from two units and one each from three others: three units
+    hold 85% of it, so it is local and raises its own alert while the theme is open; four
+    reports from four units take all four to hold 80%, and fold."""
+    themed = [make_group(app, broad_reports(make_report), title=f"grupp {n}") for n in range(2)]
+    fault = [make_report(FAULT, unit=("Akuten", "Barn 3")[n % 2], area="test_results",
+                         submitted=NOON - timedelta(hours=n % 8)) for n in range(10)]
+    strays = [make_report("Labbsvaren kommer sent i dag.", unit=unit,
+                          submitted=NOON - timedelta(hours=2))
+              for unit in ("Avdelning 12", "Röntgen", "Kirurgen")]
+    local = make_group(app, fault + strays, title="kalium provsvar")
+    with app.app_context():
+        for group_id in themed:
+            check_emerging_issue(group_id, NOON, notify=False)
+        alert = check_emerging_issue(local, NOON, notify=False)
+        assert alert is not None and alert.key == Alert.emerging_key(local)
+        theme = db.session.scalar(select(Alert).where(Alert.key == "theme:broad"))
+        assert theme.cleared_at is None and theme.evidence["groups"] == themed
+
+
+def test_a_local_alert_folds_only_once_its_group_has_spread(app, make_report):
+    """A fault's group that alerted on its own stays apart from the theme when reports
+    from three more units join it; it folds once it has spread well beyond three units."""
+    fault = [make_report(FAULT, unit=("Akuten", "Barn 3")[n % 2], area="test_results",
+                         submitted=NOON - timedelta(hours=n)) for n in range(4)]
+    local = make_group(app, fault, title="kalium provsvar")
+    themed = [make_group(app, broad_reports(make_report), title=f"grupp {n}") for n in range(2)]
+    strays = [make_report("Labbsvaren kommer sent i dag.", unit=unit, submitted=NOON)
+              for unit in ("Avdelning 12", "Röntgen", "Kirurgen")]
+    with app.app_context():
+        own = check_emerging_issue(local, NOON, notify=False)
+        assert own is not None and own.evidence["broad"] is False
+        db.session.add_all(EmergingIssueReport(report_id=report_id, emerging_issue_id=local)
+                           for report_id in strays)
+        db.session.commit()
+        evaluate_alerts(NOON, notify=False)
+        open_keys = {alert.key for alert in db.session.scalars(
+            select(Alert).where(Alert.cleared_at.is_(None)))}
+        assert Alert.emerging_key(local) in open_keys and "theme:broad" in open_keys
+        theme = db.session.scalar(select(Alert).where(Alert.key == "theme:broad"))
+        assert theme.evidence["groups"] == themed
+    spread = [make_report("Labbsvaren kommer sent i dag.", unit=f"Avdelning {n}",
+                          submitted=NOON) for n in range(20, 26)]
+    with app.app_context():  # three units now hold 5 of 13 reports: it has spread, it folds
+        db.session.add_all(EmergingIssueReport(report_id=report_id, emerging_issue_id=local)
+                           for report_id in spread)
+        db.session.commit()
+        evaluate_alerts(NOON, notify=False)
+        assert db.session.get(Alert, own.id).cleared_at is not None
+        theme = db.session.scalar(select(Alert).where(Alert.key == "theme:broad"))
+        assert theme.evidence["groups"] == sorted([*themed, local])
+
+
 def test_a_spike_whose_rise_is_an_alerted_group_raises_nothing_of_its_own(app, fault,
                                                                          make_report):
     """The rise above the usual level is what counts: four reports of an alerted group
