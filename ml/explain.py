@@ -35,7 +35,7 @@ from stop_words import get_stop_words
 
 from ml import embedding
 from ml.classifier import CATEGORIES, REVIEW_MARGIN, Classifier
-from ml.familiarity import VOTERS
+from ml.familiarity import voter_count
 from ml.features import Vectorizer, char_grams
 from ml.text import token_spans, word_features
 
@@ -58,18 +58,6 @@ class Neighbour:
 
 
 @dataclass(frozen=True)
-class Nearness:
-    """How familiar a text is to the model (1: as near its examples as most texts are),
-    the vote of its nearest examples per category, and the citable training examples
-    nearest to it, nearest first."""
-
-    familiarity: float
-    votes: list["Vote"]
-    voters: int
-    neighbours: list[Neighbour]
-
-
-@dataclass(frozen=True)
 class Vote:
     """The nearest examples' vote on one category (0 to 1) and what it added to the
     score's log-odds, in the units of the words' weights."""
@@ -77,6 +65,18 @@ class Vote:
     category: str
     share: float
     weight: float
+
+
+@dataclass(frozen=True)
+class Nearness:
+    """How familiar a text is to the model (1: as near its examples as most texts are),
+    the vote of its nearest examples per category, and the citable training examples
+    nearest to it, nearest first."""
+
+    familiarity: float
+    votes: list[Vote]
+    voters: int
+    neighbours: list[Neighbour]
 
 
 def nearest_examples(classifier: Classifier, text: str, k: int = 3) -> Nearness:
@@ -89,7 +89,7 @@ def nearest_examples(classifier: Classifier, text: str, k: int = 3) -> Nearness:
         round(float(familiarity.factor(similarity)[0]), 4),
         [Vote(c, round(float(share), 4), round(classifier.calibration[c].vote_slope * share, 4))
          for c, share in zip(CATEGORIES, votes[0].tolist(), strict=True)],
-        min(VOTERS, len(familiarity.vectors)),
+        voter_count(len(familiarity.vectors)),
         [Neighbour(familiarity.texts[i], familiarity.labels[i], round(similarity, 4))
          for i, similarity in familiarity.nearest(vectors[0], k)])
 

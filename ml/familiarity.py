@@ -55,6 +55,11 @@ VOTE_SHARPNESS = 4
 _BLOCK = 512
 
 
+def voter_count(examples: int) -> int:
+    """How many examples vote on a text when there are `examples` to choose from."""
+    return min(VOTERS, examples)
+
+
 def neighbourhood(queries: np.ndarray, vectors: np.ndarray,
                   label_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each query row's cosine similarity to its nearest row of `vectors` (unit rows), and
@@ -64,7 +69,7 @@ def neighbourhood(queries: np.ndarray, vectors: np.ndarray,
     votes = np.zeros((len(queries), label_rows.shape[1]))
     if len(vectors) == 0:
         return nearest, votes
-    voters = min(VOTERS, len(vectors))
+    voters = voter_count(len(vectors))
     for start in range(0, len(queries), _BLOCK):
         similarities = queries[start:start + _BLOCK] @ vectors.T
         chosen = np.argpartition(-similarities, voters - 1, axis=1)[:, :voters]

@@ -161,8 +161,8 @@ def test_the_nearest_examples_vote_by_similarity():
     assert votes[0, 0] == pytest.approx(weights[:2].sum() / weights.sum(), rel=1e-4)
     assert votes[0, 1] == pytest.approx(weights[1:].sum() / weights.sum(), rel=1e-4)
     few_nearest, few = neighbourhood(np.array([[0.0, 1.0]]), vectors[:2], label_rows[:2])
-    assert few[0].tolist() == pytest.approx([1.0, weights[1] / (weights[1] + 0.0), 0.0],
-                                            abs=1e-6)  # fewer examples than voters
+    # Fewer examples than voters: both vote, and the one at 90 degrees weighs nothing.
+    assert few[0].tolist() == pytest.approx([1.0, 1.0, 0.0], abs=1e-6)
     assert few_nearest[0] == pytest.approx(0.5)
     empty_nearest, empty = neighbourhood(np.ones((2, 2)), np.zeros((0, 2)), np.zeros((0, 3)))
     assert empty_nearest.tolist() == [0.0, 0.0] and empty.tolist() == [[0.0] * 3] * 2
