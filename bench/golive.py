@@ -8,9 +8,10 @@ live period goes hour by hour: that hour's reports through `reports import`, the
 `alerts check --as-of <end of the hour> --json --no-notify`, whose alerts are kept.
 Only those two commands touch the data (in-process, through Flask's CLI runner), so
 the replay measures what the command-line interfaces show. It prints, per scenario,
-for each fault: the hours from its first report to the first check showing an alert
-that is the fault's (at least 3 of its report_ids are the fault's, and they are at
-least 60% of them); 24 hours after its first report, the share of its reports in the
+for each fault: the hours from its first report to the first moment an alert was
+the fault's (at least 3 of its report_ids are the fault's, and they are at least 60%
+of them; judged at the first check showing one, from its `raised_at` and the reports
+that had arrived by then); 24 hours after its first report, the share of its reports in the
 emerging alert holding most of them, and that alert's purity; the most and the median
 alerts open at once during the go-live's two flood days; and for the quiet control,
 the alerts raised, scaled to 30 days. Then a summary against the goals.
@@ -155,11 +156,30 @@ def is_faults(alert: dict, fault_ids: set[int]) -> bool:
 
 
 def hours_to_alert(outcome: Replay, fault: Fault) -> float | None:
-    """Hours from the fault's first report to the first check showing an alert of the fault's."""
+    """Hours from the fault's first report to the moment an alert first was the fault's.
+
+    That is judged at the first check showing such an alert, from the alert's `raised_at`
+    (an alert raised by a submission's alert test carries the report's time) and its
+    reports that had arrived by then: the earliest moment from `raised_at` on at which
+    those make it the fault's."""
     ids = fault_reports(outcome, fault)
     for snapshot in outcome.snapshots:
-        if any(is_faults(alert, ids) for alert in snapshot.alerts):
-            return (snapshot.as_of - fault.start).total_seconds() / 3600
+        moments = [_became_faults(outcome, alert, ids) for alert in snapshot.alerts]
+        if known := [moment for moment in moments if moment is not None]:
+            return (min(known) - fault.start).total_seconds() / 3600
+    return None
+
+
+def _became_faults(outcome: Replay, alert: dict, fault_ids: set[int]) -> datetime | None:
+    if not is_faults(alert, fault_ids):
+        return None
+    raised_at = datetime.fromisoformat(alert["raised_at"]).replace(tzinfo=None)
+    arrivals = sorted(outcome.arrived[report_id] for report_id in alert["report_ids"])
+    for moment in [raised_at] + [arrived for arrived in arrivals if arrived > raised_at]:
+        arrived_ids = [report_id for report_id in alert["report_ids"]
+                       if outcome.arrived[report_id] <= moment]
+        if is_faults({"report_ids": arrived_ids}, fault_ids):
+            return moment
     return None
 
 

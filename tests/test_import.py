@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 
 from app.reports.forms import SUGGESTION_MAX, TEXT_MAX
 from app.services import importer
-from models import Report, ReportTerm, Unit, db, utcnow
+from models import Alert, AlertKind, Report, ReportTerm, Unit, db, utcnow
 from tests.helpers import all_reports, events
 
 PRINTER = "Skrivaren på avdelningen skriver inte ut etiketter till proverna."
+FAULT = "Provsvaret för kalium syns inte i journalen efter uppgraderingen av labbmodulen."
 LOGIN = "Inloggningen tar flera minuter varje morgon, vi kommer inte åt journalen."
 
 
@@ -116,6 +117,27 @@ def test_a_long_file_is_written_in_batches_in_time_order(app, run, units, monkey
     by_id = sorted(all_reports(app), key=lambda report: report.id)
     assert [report.submitted_hour for report in by_id] == sorted(times)
     assert [item["line"] for item in output(result)] == [1, 2, 3, 4, 5]
+
+
+def test_an_import_raises_an_alert_at_the_time_a_submission_would_have(app, run, units,
+                                                                      active_model):
+    """Each imported report gets the alert test its submission's job runs, at its own
+    time: the group of a fault alerts at the report that makes it burst, with no check."""
+    start = datetime(2026, 3, 2, 7, 20)
+    arrivals = [(start + timedelta(hours=hours), unit)
+                for hours, unit in ((0, "Avd 3"), (2, "Avd 4"), (4, "Avd 3"), (5, "Avd 4"))]
+    result = run([line(submitted_at=moment.isoformat(), unit=unit, area="test_results",
+                       text=f"{FAULT} ({number})")
+                  for number, (moment, unit) in enumerate(arrivals, start=1)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        [alert] = db.session.scalars(select(Alert)).all()
+        assert alert.kind == AlertKind.EMERGING
+        assert alert.raised_at in [moment for moment, _unit in arrivals[1:]]
+        assert alert.notified_at is None  # the e-mail is the next check's to send
+    # Its evidence holds the reports that had arrived when it was raised.
+    assert alert.evidence["report_ids"] == sorted(item["id"] for item in output(result)
+                             if arrivals[item["line"] - 1][0] <= alert.raised_at)
 
 
 def test_unit_names_match_whatever_their_case(app, run, units):

@@ -293,14 +293,15 @@ def group_reports(report_ids: Iterable[int],
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         with transaction():
-            grouped += sum(_group_in_time(report_id) is not None for report_id in chunk)
+            grouped += sum(group_in_time(report_id) is not None for report_id in chunk)
         if progress is not None:
             progress(len(chunk))
     return grouped
 
 
-def _group_in_time(report_id: int) -> EmergingIssue | None:
-    """Group a report after fading the groups that were stale by the hour it came in."""
+def group_in_time(report_id: int) -> EmergingIssue | None:
+    """Group a report after fading the groups that were stale by the hour it came in
+    (for reports loaded after their time; a submission's job groups at once)."""
     hour = db.session.scalar(select(Report.submitted_hour).where(Report.id == report_id))
     if hour is not None:
         fade_stale(hour)

@@ -6,7 +6,10 @@ with the given submission time): anonymous, with a receipt hash of a random toke
 receipt nobody is ever shown, no submission time of day (only the date and the hour)
 and its occurrence to the hour. Reports are written in time order, `BATCH` per
 transaction, and each batch is then handled as if it had just arrived
-(`_after_import`), before the next is written. The lines are checked before this
+(`_after_import`), before the next is written: classified and indexed, then grouped
+report by report, each followed by the alert test a submission's job runs, at the
+report's own submission time. Alerts raised so are not e-mailed: the next `alerts
+check` (or the schedule) sends what is new. The lines are checked before this
 (app/reports/import_file.py): a file with a bad line imports nothing.
 """
 
@@ -19,9 +22,10 @@ from itertools import islice
 from sqlalchemy import select
 
 from app.services import ServiceError
+from app.services.alerts import check_emerging_issue
 from app.services.classification import classify_reports
 from app.services.drafts import ReportDraft, new_report
-from app.services.grouping import group_reports
+from app.services.grouping import group_in_time
 from app.services.similarity import index_reports
 from app.services.units import NAME_MAX, create_unit
 from app.services.workflow import apply_suggested_risk
@@ -100,10 +104,9 @@ def import_reports(rows: Iterable[ImportRow]) -> list[Imported]:
             reports = [_report(row, units) for row in batch]
             db.session.add_all(reports)
             db.session.flush()
-        ids = [report.id for report in reports]
-        _after_import(ids)
-        imported += [Imported(row.line, report.id, report.reference)
-                     for row, report in zip(batch, reports, strict=True)]
+        pairs = list(zip(batch, reports, strict=True))
+        _after_import([(report.id, row.submitted) for row, report in pairs])
+        imported += [Imported(row.line, report.id, report.reference) for row, report in pairs]
     return imported
 
 
@@ -124,10 +127,15 @@ def _report(row: ImportRow, units: dict[str, Unit]) -> Report:
     return report
 
 
-def _after_import(ids: list[int]) -> None:
-    """What happens to a batch of reports once written, as to a report sent from the
-    form: classification, the similarity index, then grouping into emerging issues in
-    the order the reports arrived. Alerts are `alerts check`'s, at the moment it is given."""
+def _after_import(arrivals: list[tuple[int, datetime]]) -> None:
+    """What happens to a batch of reports once written (ids with their submission
+    times, in time order), as to reports sent from the form one after the other."""
+    ids = [report_id for report_id, _submitted in arrivals]
     classify_reports(ids)
     index_reports(ids)
-    group_reports(ids)
+    for report_id, submitted in arrivals:
+        with transaction():
+            group = group_in_time(report_id)
+            undecided = group.id if group is not None and group.is_undecided else None
+        if undecided is not None:
+            check_emerging_issue(undecided, submitted, notify=False)
