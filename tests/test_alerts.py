@@ -392,9 +392,17 @@ def broad_reports(make_report, area: str = "login") -> list[int]:
                                        (0, "Röntgen"))]
 
 
+def everyday_reports(make_report, units: int = 16) -> list[int]:
+    """One report each from `units` other units in the window: a region's units at work,
+    against which a group from two or three of them is more than chance."""
+    return [make_report("Inget särskilt att rapportera i dag.", unit=f"Avdelning {40 + n}",
+                        submitted=NOON - timedelta(hours=n % 10)) for n in range(units)]
+
+
 def test_broad_emerging_issues_at_once_are_one_alert(app, make_report):
     """Two groups from four units each fold into one theme alert; later ones, whatever
     their category, join it instead of raising their own; a local fault keeps its own."""
+    everyday_reports(make_report)
     groups = [make_group(app, broad_reports(make_report), title=f"grupp {n}") for n in range(3)]
     groups.append(make_group(app, [make_report(
         "Journalen är så långsam att vi väntar minuter på varje sida.", unit=unit,
@@ -404,7 +412,8 @@ def test_broad_emerging_issues_at_once_are_one_alert(app, make_report):
     local = make_group(app, [make_report(FAULT, unit=unit, area="login",
                                          submitted=NOON - timedelta(hours=hours))
                              for hours, unit in ((6, "Akuten"), (4, "Barn 3"), (2, "Akuten"),
-                                                 (1, "Barn 3"))], title="lokalt fel")
+                                                 (1, "Barn 3"), (0, "Akuten"))],
+                       title="lokalt fel")
     with app.app_context():
         first = check_emerging_issue(groups[0], NOON, notify=False)
         assert first is not None and first.key == Alert.emerging_key(groups[0])
@@ -422,6 +431,18 @@ def test_broad_emerging_issues_at_once_are_one_alert(app, make_report):
         assert len(alert_report_ids(theme, NOON)) == 16
 
 
+def alert_beside_the_theme(themed: list[int], group: int) -> Alert:
+    """Raise the theme alert of the `themed` groups, then test `group`: its own alert,
+    raised while the theme stays open and without it."""
+    for group_id in themed:
+        check_emerging_issue(group_id, NOON, notify=False)
+    alert = check_emerging_issue(group, NOON, notify=False)
+    assert alert is not None and alert.key == Alert.emerging_key(group)
+    theme = db.session.scalar(select(Alert).where(Alert.key == "theme:broad"))
+    assert theme.cleared_at is None and theme.evidence["groups"] == themed
+    return alert
+
+
 def test_a_fault_with_a_few_strays_from_other_units_keeps_its_own_alert(app, make_report):
     """Ten reports of a fault from two units and one each from three others: three units
     hold 85% of it, so it is local and raises its own alert while the theme is open; four
@@ -434,19 +455,65 @@ def test_a_fault_with_a_few_strays_from_other_units_keeps_its_own_alert(app, mak
               for unit in ("Avdelning 12", "Röntgen", "Kirurgen")]
     local = make_group(app, fault + strays, title="kalium provsvar")
     with app.app_context():
+        alert_beside_the_theme(themed, local)
+
+
+def test_a_flood_group_in_as_few_units_as_chance_gives_joins_the_theme_until_it_is_local(
+        app, make_report):
+    """While the theme is open, four reports from three of the twenty units reporting say
+    nothing (chance often gives so few units): the group joins the theme.
+    Three more from the same three units make it local: it gets its own alert and leaves
+    the theme."""
+    everyday_reports(make_report)
+    themed = [make_group(app, broad_reports(make_report), title=f"grupp {n}") for n in range(2)]
+    units = ("Akuten", "Barn 3", "Akuten", "Röntgen")
+    first = [make_report(FAULT, unit=unit, area="test_results",
+                         submitted=NOON - timedelta(hours=n)) for n, unit in enumerate(units)]
+    group = make_group(app, first, title="kalium provsvar")
+    with app.app_context():
         for group_id in themed:
             check_emerging_issue(group_id, NOON, notify=False)
-        alert = check_emerging_issue(local, NOON, notify=False)
-        assert alert is not None and alert.key == Alert.emerging_key(local)
+        assert check_emerging_issue(group, NOON, notify=False) is None
         theme = db.session.scalar(select(Alert).where(Alert.key == "theme:broad"))
-        assert theme.cleared_at is None and theme.evidence["groups"] == themed
+        assert theme.evidence["groups"] == sorted([*themed, group])
+    later = [make_report(FAULT, unit=unit, area="test_results", submitted=NOON)
+             for unit in ("Barn 3", "Röntgen", "Akuten")]
+    with app.app_context():
+        db.session.add_all(EmergingIssueReport(report_id=report_id, emerging_issue_id=group)
+                           for report_id in later)
+        db.session.commit()
+        own = check_emerging_issue(group, NOON, notify=False)
+        assert own is not None and own.key == Alert.emerging_key(group)
+        assert own.evidence["broad"] is False
+        assert db.session.get(Alert, theme.id).evidence["groups"] == themed
+        # Evaluated again, it stays out of the theme and fires nothing twice.
+        assert evaluate_alerts(NOON, notify=False) == []
+        assert db.session.get(Alert, own.id).cleared_at is None
+
+
+def test_a_fault_in_a_group_of_everyday_reports_from_many_units_is_judged_by_its_burst(
+        app, make_report):
+    """A group that had gathered a theme's everyday reports from eight units over the past
+    days bursts with five reports from two units: those are what it is judged by, so it
+    is local and raises its own alert while the theme is open."""
+    everyday_reports(make_report)
+    themed = [make_group(app, broad_reports(make_report), title=f"grupp {n}") for n in range(2)]
+    earlier = [make_report(FAULT, unit=f"Avdelning {40 + n}", area="test_results",
+                           submitted=NOON - timedelta(days=2 + n)) for n in range(8)]
+    burst = [make_report(FAULT, unit=("Akuten", "Barn 3")[n % 2], area="test_results",
+                         submitted=NOON - timedelta(hours=n)) for n in range(5)]
+    group = make_group(app, earlier + burst, title="kalium provsvar")
+    with app.app_context():
+        own = alert_beside_the_theme(themed, group)
+        assert own.evidence["broad"] is False and own.evidence["baseline"] == 8
 
 
 def test_a_local_alert_folds_only_once_its_group_has_spread(app, make_report):
     """A fault's group that alerted on its own stays apart from the theme when reports
     from three more units join it; it folds once it has spread well beyond three units."""
+    everyday_reports(make_report)
     fault = [make_report(FAULT, unit=("Akuten", "Barn 3")[n % 2], area="test_results",
-                         submitted=NOON - timedelta(hours=n)) for n in range(4)]
+                         submitted=NOON - timedelta(hours=n)) for n in range(5)]
     local = make_group(app, fault, title="kalium provsvar")
     themed = [make_group(app, broad_reports(make_report), title=f"grupp {n}") for n in range(2)]
     strays = [make_report("Labbsvaren kommer sent i dag.", unit=unit, submitted=NOON)
@@ -465,7 +532,7 @@ def test_a_local_alert_folds_only_once_its_group_has_spread(app, make_report):
         assert theme.evidence["groups"] == themed
     spread = [make_report("Labbsvaren kommer sent i dag.", unit=f"Avdelning {n}",
                           submitted=NOON) for n in range(20, 26)]
-    with app.app_context():  # three units now hold 5 of 13 reports: it has spread, it folds
+    with app.app_context():  # three units now hold 6 of 14 reports: it has spread, it folds
         db.session.add_all(EmergingIssueReport(report_id=report_id, emerging_issue_id=local)
                            for report_id in spread)
         db.session.commit()

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import product
 
 import pytest
 
@@ -10,6 +11,8 @@ from trends.bursts import (
     BurstRule,
     burst_test,
     collapse_storms,
+    effective_units,
+    few_units_by_chance,
     in_window,
     one_broad_rise,
 )
@@ -136,3 +139,33 @@ def test_two_spikes_are_a_storm_only_when_they_are_a_large_share():
     assert collapse_storms(two, {("unit", "day"): 10}) == (two, [])
     # A single spike is never a storm, even when its dimension has one series.
     assert collapse_storms(two[:1], {("unit", "day"): 1}) == (two[:1], [])
+
+
+# Local or spread ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("reports", "units", "reporting"),
+                         [(4, 2, 5), (4, 3, 6), (5, 3, 4), (6, 2, 3), (3, 1, 7)])
+def test_the_chance_of_so_few_units_is_what_counting_every_case_gives(reports, units,
+                                                                       reporting):
+    cases = list(product(range(reporting), repeat=reports))
+    few = sum(len(set(case)) <= units for case in cases)
+    assert few_units_by_chance(reports, units, reporting) == pytest.approx(few / len(cases))
+
+
+def test_four_reports_of_twenty_units_land_in_three_or_fewer_a_quarter_of_the_time():
+    assert few_units_by_chance(4, 3, 20) == pytest.approx(0.27325)
+    assert few_units_by_chance(4, 2, 20) == pytest.approx(2680 / 20**4)
+    assert few_units_by_chance(6, 3, 20) < 0.01  # two more reports from the same three
+
+
+def test_as_many_units_as_reports_or_as_are_reporting_is_no_evidence():
+    assert few_units_by_chance(4, 4, 20) == 1.0
+    assert few_units_by_chance(9, 3, 2.5) == 1.0
+    with pytest.raises(ValueError):
+        few_units_by_chance(-1, 2, 10)
+
+
+def test_effective_units_count_busy_units_as_few():
+    assert effective_units([5, 5, 5, 5]) == 4
+    assert effective_units([10, 1, 1]) == pytest.approx(144 / 102)
+    assert effective_units([]) == 0

@@ -42,6 +42,19 @@ is counted in whole hours (a report of 10:59 counts at 10:00). A burst that
 started more than `window_hours` before the evaluation is judged on the part in
 the window: run the evaluation at least every few hours.
 
+Local or spread
+---------------
+A fault is reported by the two or three units where it happens; a go-live's flood
+by every unit. When a small group's reports come from few units, that may be
+chance: four reports of a flood's theme from twenty units land in three or fewer
+of them more than a quarter of the time. `few_units_by_chance` gives that chance,
+``P(D <= d)`` for the number ``D`` of distinct units among ``n`` reports that each
+come from one of ``u`` equally likely units (the occupancy distribution, computed
+exactly by counting how each report adds a new unit or repeats one). ``u`` is the
+effective number of units reporting (`effective_units`: the inverse Simpson index
+of their report counts), so that a few busy units count as few. Only when that
+chance is small do so few units say "local".
+
 Storms
 ------
 The per-series spike tests (trends/spikes.py) fire together when something lifts
@@ -149,6 +162,30 @@ def burst_test(arrivals: Iterable[Arrival], baseline: int, as_of: datetime, *,
         alert = enough and observed >= rule.min_ratio * expected and p_value < threshold
     return BurstTest(observed=observed, units=units, reporters=reporters, baseline=baseline,
                      expected=expected, p_value=p_value, threshold=threshold, alert=alert)
+
+
+def few_units_by_chance(reports: int, units: int, units_reporting: float) -> float:
+    """P(the `reports` come from at most `units` distinct units) if each came from one of
+    `units_reporting` equally likely units (see "Local or spread" above)."""
+    if reports < 0 or units < 0:
+        raise ValueError("counts cannot be negative")
+    if units >= reports or units_reporting <= units:
+        return 1.0
+    # seen[k]: the chance that the reports so far came from exactly k distinct units
+    # (the chance of more than `units` is dropped as it arises).
+    seen = [1.0] + [0.0] * units
+    for _ in range(reports):
+        seen = [seen[k] * k / units_reporting
+                + (seen[k - 1] * (units_reporting - k + 1) / units_reporting if k else 0.0)
+                for k in range(units + 1)]
+    return sum(seen)
+
+
+def effective_units(report_counts: Iterable[int]) -> float:
+    """How many equally busy units the counts amount to: (sum c)^2 / sum c^2 (0 for none)."""
+    counts = [count for count in report_counts if count > 0]
+    squares = sum(count * count for count in counts)
+    return sum(counts) ** 2 / squares if squares else 0.0
 
 
 class SeriesSpike(Protocol):

@@ -9,8 +9,9 @@ check``): as of that moment (reports submitted after it do not count) it
 2. raises an *emerging* alert for each undecided group whose members burst
    (trends/bursts.py), its baseline the reports like its profile in the 28 days
    before its first report, found through the similarity index;
-   Broad groups (from many units at once, as a go-live's flood) fold into one theme
-   alert instead (`_fold_broad_groups`);
+   groups that are not local (their burst from many units at once, as a go-live's
+   flood, or from as few as chance would give) fold into one theme alert instead
+   (`_fold_broad_groups`, `_is_local`);
 3. raises a *spike* alert for each series spike as the overview computes it, or,
    while a storm of them in one dimension lasts, one broad rise for them all;
 4. enqueues the e-mail to the opted-in coordinators about the new alerts, and about
@@ -76,6 +77,8 @@ from trends.bursts import (
     Storm,
     burst_test,
     collapse_storms,
+    effective_units,
+    few_units_by_chance,
     one_broad_rise,
 )
 
@@ -100,6 +103,11 @@ THEME_GROUPS = 2
 BROAD_UNITS = 4
 BROAD_SHARE = 0.8
 SPREAD_SHARE = 0.7
+#: A group of fewer reports than `CHANCE_REPORTS` that so few units hold is local only if
+#: that would happen by chance less often than `CHANCE_LEVEL` among the units reporting
+#: now (`trends.bursts.few_units_by_chance`; see `_is_local`).
+CHANCE_REPORTS = 10
+CHANCE_LEVEL = 0.1
 #: The key of the theme alert (see `_fold_broad_groups`); one is open at a time.
 THEME_KEY = "theme:broad"
 #: A spike whose rise is this much made of reports in alerted emerging issues raises no
@@ -190,13 +198,15 @@ def _raise_emerging(as_of: datetime, only: int | None = None) -> list[Alert]:
     theme = _open_theme()
     raised = []
     for issue, test in _bursting(as_of, theme, only):
-        broad = _is_broad(issue.id)
-        if theme is not None and broad:
+        local = _is_local(issue.id, as_of)
+        if theme is not None and not local:
             _join_theme(theme, [issue.id])
             continue
-        alert = _store(_emerging_alert(issue, test, as_of, broad))
+        alert = _store(_emerging_alert(issue, test, as_of, broad=not local))
         if alert is not None:
             raised.append(alert)
+            if theme is not None:
+                _leave_theme(theme, issue.id)
     # Only a new alert can complete a theme; the per-submission check (`only`) skips the
     # fold otherwise, as it would re-read every open alert's members on each report.
     folded = _fold_broad_groups(as_of) if raised or only is None else []
@@ -206,9 +216,11 @@ def _raise_emerging(as_of: datetime, only: int | None = None) -> list[Alert]:
 def _bursting(as_of: datetime, theme: Alert | None,
               only: int | None = None) -> list[tuple[EmergingIssue, BurstTest]]:
     """The undecided groups (or group `only`) that burst as of `as_of` and have no alert
-    yet (their own, or a place in the open `theme`), each with its test."""
+    yet, each with its test. A group in the open `theme` is tested again once it has
+    become local: a fault whose first few reports looked spread stands out later."""
     themed = set(theme.evidence["groups"]) if theme is not None else set()
-    if only is not None and (only in themed or _uncleared_keys([Alert.emerging_key(only)])):
+    if only is not None and (_uncleared_keys([Alert.emerging_key(only)])
+                             or (only in themed and not _is_local(only, as_of))):
         # The group has its alert: no test to make, and reading its members would cost a
         # growing group's every report (thousands in a burst) on each new one.
         return []
@@ -218,7 +230,8 @@ def _bursting(as_of: datetime, theme: Alert | None,
     bursting = []
     for candidate in candidates:
         issue = candidate.issue
-        if Alert.emerging_key(issue.id) in alerted or issue.id in themed:
+        if Alert.emerging_key(issue.id) in alerted or (
+                only is None and issue.id in themed and not _is_local(issue.id, as_of)):
             continue
         test = burst_test(candidate.arrivals, baseline_count(issue, as_of), as_of,
                           tests=tests, rule=RULE)
@@ -235,26 +248,71 @@ def _open_theme() -> Alert | None:
                                                  Alert.cleared_at.is_(None)))
 
 
-def _is_broad(issue_id: int, share: float = BROAD_SHARE) -> bool:
+def _is_local(issue_id: int, as_of: datetime) -> bool:
+    """Whether the reports that made a group burst (those in the window ending at
+    `as_of`) come from a few units (a fault's from two or three), more than chance would
+    give: not broad (`_is_broad`), and, while they are few, so few units that the units
+    reporting now would seldom give so few. Its earlier members do not count: a fault
+    whose group began among a theme's everyday reports from many units is still local.
+
+    Per-report alert tests judge a flood's groups at their fourth report, when three of
+    twenty units is what chance gives (bench/golive.py, seed 1: seven such groups of the
+    flood alerted one by one as "local", ten alerts open at once).
+    """
+    per_unit = _reports_per_unit(issue_id, as_of)
+    if _is_broad(per_unit):
+        return False
+    reports = sum(per_unit)
+    if reports >= CHANCE_REPORTS:
+        return True
+    return few_units_by_chance(reports, len(per_unit), _units_reporting(as_of)) < CHANCE_LEVEL
+
+
+def _reports_per_unit(issue_id: int, as_of: datetime) -> list[int]:
+    """How many of a group's reports each unit sent in the window ending at `as_of`, the
+    largest first."""
+    return sorted(db.session.scalars(
+        select(func.count()).select_from(EmergingIssueReport)
+        .join(Report, Report.id == EmergingIssueReport.report_id)
+        .where(EmergingIssueReport.emerging_issue_id == issue_id,
+               Report.submitted_hour > _window_start(as_of), Report.submitted_hour <= as_of)
+        .group_by(Report.unit_id)), reverse=True)
+
+
+def _is_broad(per_unit: list[int], share: float = BROAD_SHARE) -> bool:
     """Whether it takes `BROAD_UNITS` units or more to hold `share` of a group's reports
-    (a fault's come from two or three).
+    (counts per unit, the largest first; a fault's come from two or three).
 
     Counting every unit that sent one would make a fault broad through a few strays: a
     group of 43 reports about the pneumatic tube post from two units had also taken three
     everyday reports from three others about lab results (bench/golive.py, seed 3), and
     folded into the flood's theme alert, its own never raised.
     """
-    per_unit = sorted(db.session.scalars(
-        select(func.count()).select_from(EmergingIssueReport)
-        .join(Report, Report.id == EmergingIssueReport.report_id)
-        .where(EmergingIssueReport.emerging_issue_id == issue_id)
-        .group_by(Report.unit_id)), reverse=True)
     held = sum(per_unit[:BROAD_UNITS - 1])
     return held < share * sum(per_unit)
 
 
+def _units_reporting(as_of: datetime) -> float:
+    """The effective number of units that sent reports in the window ending at `as_of`."""
+    return effective_units(db.session.scalars(
+        select(func.count()).select_from(Report)
+        .where(Report.submitted_hour > _window_start(as_of), Report.submitted_hour <= as_of)
+        .group_by(Report.unit_id)))
+
+
+def _window_start(as_of: datetime) -> datetime:
+    return as_of - timedelta(hours=RULE.window_hours)
+
+
 def _join_theme(theme: Alert, groups: Iterable[int]) -> None:
     theme.evidence = {**theme.evidence, "groups": sorted({*theme.evidence["groups"], *groups})}
+
+
+def _leave_theme(theme: Alert, group: int) -> None:
+    """A group that now has its own alert is no longer one of the theme's."""
+    if group in theme.evidence["groups"]:
+        theme.evidence = {**theme.evidence,
+                          "groups": [g for g in theme.evidence["groups"] if g != group]}
 
 
 def _fold_broad_groups(as_of: datetime) -> list[Alert]:
@@ -265,11 +323,14 @@ def _fold_broad_groups(as_of: datetime) -> list[Alert]:
     A go-live floods every unit with reports about slowness, logins and training,
     which form many small, pure groups (a missing template, too few superusers...):
     each is real, but together they are one fact, and an alert each would bury the
-    fault that two or three units report. Only broad groups fold (`_is_broad`): a fault
-    stays local, and keeps its own alert even when it shares its category or area with the
-    flood (wristband labels and printers). A group whose alert was raised local folds only
-    once it has spread well beyond three units (`SPREAD_SHARE`): flood groups often start
-    in two or three units, while a fault's group takes in a few strays from other units.
+    fault that two or three units report. Only groups that are not local fold
+    (`_has_spread`, `_is_local`): a fault stays local, and keeps its own alert even when it
+    shares its category or area with the flood (wristband labels and printers); a group
+    in the theme that becomes local gets its own alert (`_bursting`), and one whose alert
+    was raised as not local stays apart once it has become so. A group whose alert was
+    raised local folds only once it has spread well beyond three units (`SPREAD_SHARE`):
+    flood groups often start in two or three units, while a fault's group takes in a few
+    strays from other units.
     On bench/golive.py (seed 3), at 80% for both a fault's group that had alerted on its
     own folded when its third stray came in; keeping an alert's first judgement for good
     left flood groups that had started local apart (up to 9 alerts open in a flood, 6 at
@@ -280,8 +341,7 @@ def _fold_broad_groups(as_of: datetime) -> list[Alert]:
     broad = [alert for alert in db.session.scalars(select(Alert).where(
                  Alert.kind == AlertKind.EMERGING, Alert.cleared_at.is_(None),
                  Alert.emerging_issue_id.is_not(None)))
-             if alert.evidence.get("broad")
-             or _is_broad(alert.emerging_issue_id, SPREAD_SHARE)]
+             if _has_spread(alert, as_of)]
     theme = _open_theme()
     if not broad or (theme is None and len(broad) < THEME_GROUPS):
         return []
@@ -293,6 +353,15 @@ def _fold_broad_groups(as_of: datetime) -> list[Alert]:
         return []
     theme = _store(_theme_alert(sorted(groups), as_of))
     return [theme] if theme is not None else []
+
+
+def _has_spread(alert: Alert, as_of: datetime) -> bool:
+    """Whether an open alert's group belongs in the theme now: one raised local once its
+    reports in the window have spread well beyond three units, one raised as not local
+    unless it has become so."""
+    if alert.evidence.get("broad"):
+        return not _is_local(alert.emerging_issue_id, as_of)
+    return _is_broad(_reports_per_unit(alert.emerging_issue_id, as_of), SPREAD_SHARE)
 
 
 def _theme_alert(groups: list[int], as_of: datetime) -> Alert:
