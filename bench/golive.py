@@ -150,9 +150,10 @@ def fault_reports(outcome: Replay, fault: Fault, until: datetime | None = None) 
             and (until is None or outcome.arrived[report_id] < until)}
 
 
-def is_faults(alert: dict, fault_ids: set[int]) -> bool:
-    hits = len(fault_ids.intersection(alert["report_ids"]))
-    return hits >= FAULT_ALERT_REPORTS and hits >= FAULT_ALERT_SHARE * len(alert["report_ids"])
+def is_faults(report_ids: list[int], fault_ids: set[int]) -> bool:
+    """Whether an alert about `report_ids` is the fault's (see FAULT_ALERT_REPORTS)."""
+    hits = len(fault_ids.intersection(report_ids))
+    return hits >= FAULT_ALERT_REPORTS and hits >= FAULT_ALERT_SHARE * len(report_ids)
 
 
 def hours_to_alert(outcome: Replay, fault: Fault) -> float | None:
@@ -171,14 +172,14 @@ def hours_to_alert(outcome: Replay, fault: Fault) -> float | None:
 
 
 def _became_faults(outcome: Replay, alert: dict, fault_ids: set[int]) -> datetime | None:
-    if not is_faults(alert, fault_ids):
+    if not is_faults(alert["report_ids"], fault_ids):
         return None
     raised_at = datetime.fromisoformat(alert["raised_at"]).replace(tzinfo=None)
     arrivals = sorted(outcome.arrived[report_id] for report_id in alert["report_ids"])
     for moment in [raised_at] + [arrived for arrived in arrivals if arrived > raised_at]:
         arrived_ids = [report_id for report_id in alert["report_ids"]
                        if outcome.arrived[report_id] <= moment]
-        if is_faults({"report_ids": arrived_ids}, fault_ids):
+        if is_faults(arrived_ids, fault_ids):
             return moment
     return None
 

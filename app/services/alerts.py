@@ -197,8 +197,7 @@ def _clear_emerging(as_of: datetime) -> None:
 def _raise_emerging(as_of: datetime, only: int | None = None) -> list[Alert]:
     theme = _open_theme()
     raised = []
-    for issue, test in _bursting(as_of, theme, only):
-        local = _is_local(issue.id, as_of)
+    for issue, test, local in _bursting(as_of, theme, only):
         if theme is not None and not local:
             _join_theme(theme, [issue.id])
             continue
@@ -214,29 +213,31 @@ def _raise_emerging(as_of: datetime, only: int | None = None) -> list[Alert]:
 
 
 def _bursting(as_of: datetime, theme: Alert | None,
-              only: int | None = None) -> list[tuple[EmergingIssue, BurstTest]]:
+              only: int | None = None) -> list[tuple[EmergingIssue, BurstTest, bool]]:
     """The undecided groups (or group `only`) that burst as of `as_of` and have no alert
-    yet, each with its test. A group in the open `theme` is tested again once it has
-    become local: a fault whose first few reports looked spread stands out later."""
-    themed = set(theme.evidence["groups"]) if theme is not None else set()
-    if only is not None and (_uncleared_keys([Alert.emerging_key(only)])
-                             or (only in themed and not _is_local(only, as_of))):
+    yet, each with its test and whether it is local (`_is_local`). A group in the open
+    `theme` is tested again only once it has become local: a fault whose first few
+    reports looked spread stands out later."""
+    if only is not None and _uncleared_keys([Alert.emerging_key(only)]):
         # The group has its alert: no test to make, and reading its members would cost a
         # growing group's every report (thousands in a burst) on each new one.
         return []
+    themed = set(theme.evidence["groups"]) if theme is not None else set()
     candidates = _candidates(as_of, only)
     alerted = _uncleared_keys(Alert.emerging_key(c.issue.id) for c in candidates)
     tests = _groups_tested(as_of, candidates, only)
     bursting = []
     for candidate in candidates:
         issue = candidate.issue
-        if Alert.emerging_key(issue.id) in alerted or (
-                only is None and issue.id in themed and not _is_local(issue.id, as_of)):
+        if Alert.emerging_key(issue.id) in alerted:
+            continue
+        local = _is_local(issue.id, as_of) if issue.id in themed else None
+        if local is False:
             continue
         test = burst_test(candidate.arrivals, baseline_count(issue, as_of), as_of,
                           tests=tests, rule=RULE)
         if test.alert:
-            bursting.append((issue, test))
+            bursting.append((issue, test, local or _is_local(issue.id, as_of)))
     return bursting
 
 

@@ -230,6 +230,12 @@ def _lock_undecided(group: EmergingIssue) -> bool:
     return group.is_undecided
 
 
+def undecided_id(group: EmergingIssue | None) -> int | None:
+    """The id of a report's group if people have not decided it yet: the group the alert
+    test looks at after the report joined it."""
+    return group.id if group is not None and group.is_undecided else None
+
+
 def group_report(report_id: int) -> EmergingIssue | None:
     """Put a report in the group it is most like, or in a new one; returns its group.
 

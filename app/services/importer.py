@@ -25,7 +25,7 @@ from app.services import ServiceError
 from app.services.alerts import check_emerging_issue
 from app.services.classification import classify_reports
 from app.services.drafts import ReportDraft, new_report
-from app.services.grouping import group_in_time
+from app.services.grouping import group_in_time, undecided_id
 from app.services.similarity import index_reports
 from app.services.units import NAME_MAX, create_unit
 from app.services.workflow import apply_suggested_risk
@@ -135,7 +135,6 @@ def _after_import(arrivals: list[tuple[int, datetime]]) -> None:
     index_reports(ids)
     for report_id, submitted in arrivals:
         with transaction():
-            group = group_in_time(report_id)
-            undecided = group.id if group is not None and group.is_undecided else None
+            undecided = undecided_id(group_in_time(report_id))
         if undecided is not None:
             check_emerging_issue(undecided, submitted, notify=False)

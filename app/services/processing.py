@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from app.services.alerts import check_emerging_issue
 from app.services.classification import classify_reports
-from app.services.grouping import group_report
+from app.services.grouping import group_report, undecided_id
 from app.services.similarity import index_reports
 from models import Report, db, transaction, utcnow
 
@@ -44,8 +44,7 @@ def process_report(report_id: int) -> bool:
         if report.processed:
             return False
         index_reports([report_id])
-        group = group_report(report_id)
-        alert_group = group.id if group is not None and group.is_undecided else None
+        alert_group = undecided_id(group_report(report_id))
         classified = report.is_classified
     if alert_group is not None:
         check_emerging_issue(alert_group, utcnow())
