@@ -94,6 +94,23 @@ def test_a_word_known_only_with_its_diacritics_still_gets_its_concept():
     assert "=slow" in grouping.word_terms("systemet ar langsamt", "sv")
 
 
+@pytest.mark.parametrize("typed", ["överflytnting", "ovrflyttning", "överflyttningg"])
+def test_a_long_word_one_slip_from_a_lexicon_word_gets_its_concept(typed):
+    """A letter swapped, dropped or added after the first: the concept all the same."""
+    assert grouping.word_terms(f"dubbel dos efter {typed}", "sv") == [
+        "=duplicate", "=dose", "=transfer"]
+
+
+@pytest.mark.parametrize("word", [
+    "läsaren",  # a letter changed: "läkaren" (=doctor) is another word
+    "verflyttning",  # the first letter dropped
+    "lsitan",  # one from "listan", but too short to tell from another word
+    "inläggning",  # one from "inloggning", but a word of the corpus's own (admission)
+])
+def test_a_word_that_may_be_another_gets_no_concept_from_a_near_lexicon_word(word):
+    assert not any(term.startswith("=") for term in grouping.word_terms(word, "sv"))
+
+
 def test_a_stop_word_typed_without_diacritics_is_no_term():
     assert grouping.word_terms("nagra prover fran rorposten", "sv") == ["=lab", "=tube"]
     assert not any("nagr" in gram for gram in grouping.char_grams("nagra prover", "sv"))
