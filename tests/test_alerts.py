@@ -491,6 +491,33 @@ def test_a_flood_group_in_as_few_units_as_chance_gives_joins_the_theme_until_it_
         assert db.session.get(Alert, own.id).cleared_at is None
 
 
+def test_a_group_about_patient_safety_in_as_few_units_as_chance_gives_keeps_its_own_alert(
+        app, make_report):
+    """Four reports from three of the twenty units reporting, two of them about patient
+    safety: chance could give so few units, but a flood is not about harm, so the group
+    raises its own alert while the theme is open. With one such report it joins the theme."""
+    everyday_reports(make_report)
+    themed = [make_group(app, broad_reports(make_report), title=f"grupp {n}") for n in range(2)]
+    units = ("Akuten", "Barn 3", "Akuten", "Röntgen")
+
+    def group_of(safety: int) -> int:
+        reports = [make_report(FAULT, unit=unit, area="medication", is_safety=n < safety,
+                               submitted=NOON - timedelta(hours=n))
+                   for n, unit in enumerate(units)]
+        return make_group(app, reports, title=f"dubbla doser {safety}")
+
+    one, two = group_of(safety=1), group_of(safety=2)
+    with app.app_context():
+        for group_id in themed:
+            check_emerging_issue(group_id, NOON, notify=False)
+        assert check_emerging_issue(one, NOON, notify=False) is None
+        own = check_emerging_issue(two, NOON, notify=False)
+        assert own is not None and own.key == Alert.emerging_key(two)
+        assert own.evidence["broad"] is False
+        theme = db.session.scalar(select(Alert).where(Alert.key == "theme:broad"))
+        assert theme.evidence["groups"] == sorted([*themed, one])
+
+
 def test_a_fault_in_a_group_of_everyday_reports_from_many_units_is_judged_by_its_burst(
         app, make_report):
     """A group that had gathered a theme's everyday reports from eight units over the past

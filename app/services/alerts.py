@@ -10,8 +10,8 @@ check``): as of that moment (reports submitted after it do not count) it
    (trends/bursts.py), its baseline the reports like its profile in the 28 days
    before its first report, found through the similarity index;
    groups that are not local (their burst from many units at once, as a go-live's
-   flood, or from as few as chance would give) fold into one theme alert instead
-   (`_fold_broad_groups`, `_is_local`);
+   flood, or from as few as chance would give, and not about patient safety) fold into
+   one theme alert instead (`_fold_broad_groups`, `_is_local`);
 3. raises a *spike* alert for each series spike as the overview computes it, or,
    while a storm of them in one dimension lasts, one broad rise for them all;
 4. enqueues the e-mail to the opted-in coordinators about the new alerts, and about
@@ -108,6 +108,9 @@ SPREAD_SHARE = 0.7
 #: now (`trends.bursts.few_units_by_chance`; see `_is_local`).
 CHANCE_REPORTS = 10
 CHANCE_LEVEL = 0.1
+#: A group that few units hold is local however chance could give them once this many
+#: of the reports that made it burst are in category safety (see `_is_local`).
+SAFETY_REPORTS = 2
 #: The key of the theme alert (see `_fold_broad_groups`); one is open at a time.
 THEME_KEY = "theme:broad"
 #: A spike whose rise is this much made of reports in alerted emerging issues raises no
@@ -251,14 +254,19 @@ def _open_theme() -> Alert | None:
 
 def _is_local(issue_id: int, as_of: datetime) -> bool:
     """Whether the reports that made a group burst (those in the window ending at
-    `as_of`) come from a few units (a fault's from two or three), more than chance would
-    give: not broad (`_is_broad`), and, while they are few, so few units that the units
-    reporting now would seldom give so few. Its earlier members do not count: a fault
-    whose group began among a theme's everyday reports from many units is still local.
+    `as_of`) come from a few units (a fault's from two or three): not broad
+    (`_is_broad`), and, while they are few, either so few units that the units reporting
+    now would seldom give so few, or `SAFETY_REPORTS` of them about patient safety.
+    Its earlier members do not count: a fault whose group began among a theme's
+    everyday reports from many units is still local.
 
     Per-report alert tests judge a flood's groups at their fourth report, when three of
     twenty units is what chance gives (bench/golive.py, seed 1: seven such groups of the
-    flood alerted one by one as "local", ten alerts open at once).
+    flood alerted one by one as "local", ten alerts open at once). A fault in three units
+    that grows slowly looks the same for hours (seed 3's doubled doses: four reports in
+    8.5 hours, in the theme until 17.8 hours); a go-live's flood is about slowness, logins
+    and training, so a group whose reports put patients at risk is not left in it on
+    chance alone.
     """
     per_unit = _reports_per_unit(issue_id, as_of)
     if _is_broad(per_unit):
@@ -266,7 +274,9 @@ def _is_local(issue_id: int, as_of: datetime) -> bool:
     reports = sum(per_unit)
     if reports >= CHANCE_REPORTS:
         return True
-    return few_units_by_chance(reports, len(per_unit), _units_reporting(as_of)) < CHANCE_LEVEL
+    if few_units_by_chance(reports, len(per_unit), _units_reporting(as_of)) < CHANCE_LEVEL:
+        return True
+    return _safety_reports(issue_id, as_of) >= SAFETY_REPORTS
 
 
 def _reports_per_unit(issue_id: int, as_of: datetime) -> list[int]:
@@ -278,6 +288,15 @@ def _reports_per_unit(issue_id: int, as_of: datetime) -> list[int]:
         .where(EmergingIssueReport.emerging_issue_id == issue_id,
                Report.submitted_hour > _window_start(as_of), Report.submitted_hour <= as_of)
         .group_by(Report.unit_id)), reverse=True)
+
+
+def _safety_reports(issue_id: int, as_of: datetime) -> int:
+    """How many of a group's reports in the window ending at `as_of` are in category safety."""
+    return db.session.scalar(
+        select(func.count()).select_from(EmergingIssueReport)
+        .join(Report, Report.id == EmergingIssueReport.report_id)
+        .where(EmergingIssueReport.emerging_issue_id == issue_id, Report.is_safety.is_(True),
+               Report.submitted_hour > _window_start(as_of), Report.submitted_hour <= as_of))
 
 
 def _is_broad(per_unit: list[int], share: float = BROAD_SHARE) -> bool:
