@@ -153,11 +153,13 @@ def _token_terms(token: str, language: str) -> tuple[str, ...]:
         return tuple(term for term in found if term not in TIME_CONCEPTS)
     folded = fold(token)
     concept = _folded_lexicon().get(folded)
-    if concept is None and token not in _folded_stop_words():
+    if concept is None:
+        if token in _folded_stop_words():
+            return ()
         concept = _slipped_concept(folded)
     if concept:
         return () if concept in TIME_CONCEPTS else (concept,)
-    return () if token in _folded_stop_words() else found
+    return found
 
 
 def _shorter_by_one(word: str) -> set[str]:

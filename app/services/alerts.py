@@ -283,20 +283,22 @@ def _reports_per_unit(issue_id: int, as_of: datetime) -> list[int]:
     """How many of a group's reports each unit sent in the window ending at `as_of`, the
     largest first."""
     return sorted(db.session.scalars(
-        select(func.count()).select_from(EmergingIssueReport)
-        .join(Report, Report.id == EmergingIssueReport.report_id)
-        .where(EmergingIssueReport.emerging_issue_id == issue_id,
-               Report.submitted_hour > _window_start(as_of), Report.submitted_hour <= as_of)
-        .group_by(Report.unit_id)), reverse=True)
+        _members_in_window(issue_id, as_of).group_by(Report.unit_id)), reverse=True)
 
 
 def _safety_reports(issue_id: int, as_of: datetime) -> int:
     """How many of a group's reports in the window ending at `as_of` are in category safety."""
-    return db.session.scalar(
-        select(func.count()).select_from(EmergingIssueReport)
-        .join(Report, Report.id == EmergingIssueReport.report_id)
-        .where(EmergingIssueReport.emerging_issue_id == issue_id, Report.is_safety.is_(True),
-               Report.submitted_hour > _window_start(as_of), Report.submitted_hour <= as_of))
+    return db.session.scalar(_members_in_window(issue_id, as_of)
+                             .where(Report.is_safety.is_(True)))
+
+
+def _members_in_window(issue_id: int, as_of: datetime) -> Select:
+    """The count of a group's reports in the window ending at `as_of`, to narrow or group."""
+    return (select(func.count()).select_from(EmergingIssueReport)
+            .join(Report, Report.id == EmergingIssueReport.report_id)
+            .where(EmergingIssueReport.emerging_issue_id == issue_id,
+                   Report.submitted_hour > _window_start(as_of),
+                   Report.submitted_hour <= as_of))
 
 
 def _is_broad(per_unit: list[int], share: float = BROAD_SHARE) -> bool:
@@ -409,10 +411,10 @@ def _commonest_categories(groups: list[int]) -> list[str]:
 
 def _recent_groups(as_of: datetime) -> Select:
     """Undecided groups big enough to alert with a member in the window ending at `as_of`."""
-    start = as_of - timedelta(hours=RULE.window_hours)
     return select(EmergingIssue).where(
         EmergingIssue.status.in_(sorted(UNDECIDED_STATUSES)),
-        EmergingIssue.last_report_at > start, EmergingIssue.first_report_at <= as_of,
+        EmergingIssue.last_report_at > _window_start(as_of),
+        EmergingIssue.first_report_at <= as_of,
         EmergingIssue.member_count >= RULE.min_reports)
 
 
@@ -438,14 +440,13 @@ def _arrivals(issue_ids: Iterable[int], as_of: datetime) -> dict[int, list[Arriv
     found: defaultdict[int, list[Arrival]] = defaultdict(list)
     if not ids:
         return found
-    start = as_of - timedelta(hours=RULE.window_hours)
     sources = (EmergingIssueReport.emerging_issue_id, Report.submitted_hour, Report.unit_id,
                Report.reporter_id)
     rows = db.session.execute(
         select(*sources, func.count())
         .join(Report, Report.id == EmergingIssueReport.report_id)
         .where(EmergingIssueReport.emerging_issue_id.in_(ids),
-               Report.submitted_hour > start, Report.submitted_hour <= as_of)
+               Report.submitted_hour > _window_start(as_of), Report.submitted_hour <= as_of)
         .group_by(*sources))
     for issue_id, hour, unit_id, reporter_id, count in rows:
         found[issue_id] += [Arrival(hour, unit_id, reporter_id)] * count
@@ -480,7 +481,7 @@ def baseline_count(issue: EmergingIssue, as_of: datetime) -> int:
     index). So a theme that has been reported all along (printers) is measured
     against its own rate, and a group that began in the window against its kind's.
     """
-    window_start = as_of - timedelta(hours=RULE.window_hours)
+    window_start = _window_start(as_of)
     span_start = window_start - timedelta(hours=RULE.baseline_hours)
     own = db.session.scalar(
         select(func.count()).select_from(EmergingIssueReport)
